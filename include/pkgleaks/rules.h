@@ -1,0 +1,71 @@
+/* Rules: secret detectors as data (YAML under rules/), built into the binary.
+ *
+ * A ruleset is loaded, then compiled once per run into one Hyperscan database
+ * (prefilter) and one PCRE2 JIT program per rule (confirmation and capture).
+ * After pl_ruleset_compile() a ruleset is read-only and shared by threads. */
+#ifndef PKGLEAKS_RULES_H
+#define PKGLEAKS_RULES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum pl_confidence {
+	PL_CONF_LOW = 0,    /* generic: a keyword and a literal */
+	PL_CONF_MEDIUM = 1, /* keyword context plus entropy */
+	PL_CONF_HIGH = 2,   /* checksum verified or a fixed unique prefix */
+};
+
+/* Offline structure checks a secret must pass to be reported. */
+enum pl_checksum {
+	PL_CHECKSUM_NONE = 0,
+	PL_CHECKSUM_GITHUB_CRC32,    /* 4-char prefix, 30 chars, base62(CRC32) of 6 (gh?_, npm_) */
+	PL_CHECKSUM_ATLASSIAN_CRC32, /* trailing 8 hex = CRC32 of everything before */
+};
+
+/* One detector. Strings are owned by the ruleset; arrays are NULL-terminated. */
+struct pl_rule {
+	char *id;                /* stable identifier, e.g. "github-pat-classic" */
+	char *name;              /* human name, e.g. "GitHub personal access token" */
+	char *pattern;           /* PCRE2 syntax; named group `secret` is the secret */
+	char **keywords;         /* literals that must occur in the match (case-insensitive) */
+	double min_entropy;      /* Shannon bits/char the secret must reach; 0 = no check */
+	enum pl_checksum checksum;
+	enum pl_confidence confidence;
+	char *remediation;       /* how to revoke and replace; may be NULL */
+	char **references;       /* documentation URLs */
+	char **examples;         /* texts in which the rule must find a secret */
+	char **example_secrets;  /* parallel to examples: the secret it must capture, or "" */
+	char **negative_examples; /* texts in which it must find nothing */
+	char *origin;            /* rule file it came from ("builtin:github.yaml") */
+	unsigned index;          /* position in the ruleset */
+};
+
+struct pl_ruleset;
+
+/* Creates an empty ruleset. Aborts on out-of-memory. */
+struct pl_ruleset *pl_ruleset_new(void);
+void pl_ruleset_free(struct pl_ruleset *rs);
+
+/* Adds the rules built into the binary. */
+int pl_ruleset_add_builtin(struct pl_ruleset *rs);
+/* Adds the rules of one YAML file; a rule whose id exists replaces it. */
+int pl_ruleset_add_file(struct pl_ruleset *rs, const char *path);
+/* Adds rules from YAML text; `origin` names it in messages. */
+int pl_ruleset_add_yaml(struct pl_ruleset *rs, const char *text, size_t len, const char *origin);
+
+/* Compiles every rule; on failure the message names the rule. */
+int pl_ruleset_compile(struct pl_ruleset *rs);
+
+size_t pl_ruleset_count(const struct pl_ruleset *rs);
+const struct pl_rule *pl_ruleset_get(const struct pl_ruleset *rs, size_t i);
+const struct pl_rule *pl_ruleset_find(const struct pl_ruleset *rs, const char *id);
+/* A short hash of every rule's content: scans under equal versions are equal. */
+const char *pl_ruleset_version(const struct pl_ruleset *rs);
+
+/* Runs every example and negative example through the real engine; prints
+ * one line per failure to `out` and returns the number of failures. */
+int pl_ruleset_check(const struct pl_ruleset *rs, FILE *out);
+
+const char *pl_confidence_name(enum pl_confidence c);
+
+#endif

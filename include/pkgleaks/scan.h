@@ -1,0 +1,60 @@
+/* The scan pipeline: inputs (files, directories, stdin) to findings.
+ *
+ * pl_scan_run() walks every input with `jobs` worker threads; each file is
+ * sniffed by content, archives are streamed through libarchive (nested up to
+ * max_depth), text is matched in bounded chunks, and every finding and
+ * per-file error goes to the sink, serialised by the scan. */
+#ifndef PKGLEAKS_SCAN_H
+#define PKGLEAKS_SCAN_H
+
+#include <stdint.h>
+#include "pkgleaks/finding.h"
+#include "pkgleaks/rules.h"
+
+/* Safety limits; every one has a default (pl_limits_default) and a flag. */
+struct pl_limits {
+	unsigned max_depth;          /* archives nested in archives (default 8) */
+	uint64_t max_entry_bytes;    /* uncompressed bytes read from one entry (default 256 MiB) */
+	uint64_t max_archive_bytes;  /* uncompressed bytes read from one archive (default 4 GiB) */
+	double max_ratio;            /* uncompressed / compressed per archive (default 200) */
+	uint64_t ratio_floor;        /* ratio checked only past this many bytes (default 8 MiB) */
+	uint64_t max_entries;        /* entries per archive (default 100000) */
+	double max_seconds;          /* wall seconds per top-level file (default 300) */
+};
+
+void pl_limits_default(struct pl_limits *l);
+
+/* Where results go. Called with the scan's lock held, from worker threads. */
+struct pl_sink_ops {
+	/* Takes ownership of f. */
+	void (*finding)(void *ctx, struct pl_finding *f);
+	/* A per-file problem: source, path inside it ("" if none), reason. */
+	void (*error)(void *ctx, const char *source, const char *path, const char *reason);
+	/* A non-fatal remark (e.g. a name that lies about the content). */
+	void (*warning)(void *ctx, const char *source, const char *path, const char *reason);
+	/* One top-level file finished; bytes is what was matched. */
+	void (*file_done)(void *ctx, const char *source, uint64_t bytes);
+};
+
+struct pl_scan_options {
+	unsigned jobs;               /* worker threads; 0 = number of cores */
+	struct pl_limits limits;
+	const char *const *ignore;   /* path globs (NULL-terminated), as .pkgleaksignore */
+	int read_ignore_files;       /* also read .pkgleaksignore in cwd and directory inputs */
+};
+
+void pl_scan_options_default(struct pl_scan_options *o);
+
+/* Scans every input ("-" is stdin). Returns 0 when the scan ran (findings and
+ * per-file errors go to the sink) or a negative code on a fatal error. */
+int pl_scan_run(const struct pl_ruleset *rs, const struct pl_scan_options *opt,
+		const char *const *inputs, size_t ninputs, const struct pl_sink_ops *sink,
+		void *sink_ctx);
+
+/* Live counters for a progress line; safe to read from another thread. */
+struct pl_scan_progress {
+	uint64_t files, bytes, findings, errors;
+};
+const struct pl_scan_progress *pl_scan_progress_get(void);
+
+#endif

@@ -1,0 +1,70 @@
+/* pkgleaks: find secrets in published packages. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: pkgleaks <command> [options]\n"
+	"\n"
+	"Find secrets (API keys, tokens, passwords, private keys) inside packages:\n"
+	"sdists, wheels, npm tarballs, .deb, .gem, zip/jar and any tar, nested\n"
+	"archives included, without extracting anything to disk.\n"
+	"\n"
+	"commands:\n"
+	"  scan PATH...     scan files, directories and archives ('-' reads stdin)\n"
+	"  rules list       list the built-in detection rules\n"
+	"  rules check      run every rule's examples through the engine\n"
+	"  help             show this help\n"
+	"  version          print the version\n"
+	"\n"
+	"examples:\n"
+	"  pkgleaks scan dist/                       gate before `twine upload`\n"
+	"  pkgleaks scan --format sarif -o out.sarif pkg-1.0.tar.gz\n"
+	"  pkgleaks scan --format jsonl node_modules/ > findings.jsonl\n"
+	"\n"
+	"Run `pkgleaks scan --help` for scan options; `man pkgleaks` for the manual.\n"
+	"Exit status: 0 no secret found, 1 secrets found, 2 error.\n";
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs(usage, stdout);
+	return PL_EXIT_CLEAN;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("pkgleaks %s\n", PKGLEAKS_VERSION);
+	return PL_EXIT_CLEAN;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{"scan", cmd_scan},
+	{"rules", cmd_rules},
+	{"help", cmd_help},
+	{"--help", cmd_help},
+	{"-h", cmd_help},
+	{"version", cmd_version},
+	{"--version", cmd_version},
+	{"-V", cmd_version},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return PL_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	cli_fail("unknown command '%s' (try `pkgleaks help`)", argv[1]);
+	return PL_EXIT_ERROR;
+}

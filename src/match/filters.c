@@ -1,0 +1,136 @@
+/* Filters that decide whether a confirmed match is a secret: checksums,
+ * entropy, and placeholders / documented example values. */
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "pkgleaks/match.h"
+
+double pl_entropy(const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	size_t counts[256] = {0};
+	for (size_t i = 0; i < len; i++)
+		counts[(unsigned char)s[i]]++;
+	double h = 0;
+	for (int c = 0; c < 256; c++) {
+		if (!counts[c])
+			continue;
+		double p = (double)counts[c] / (double)len;
+		h -= p * log2(p);
+	}
+	return h;
+}
+
+/* Values published in providers' documentation as examples. */
+static const char *const known_examples[] = {
+	"AKIAIOSFODNN7EXAMPLE",
+	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+	"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+	"pk_test_TYooMQauvdEDq54NiTphI7jx",
+	NULL,
+};
+
+/* Substrings that mark a value as a placeholder (compared case-insensitively). */
+static const char *const placeholder_parts[] = {
+	"example", "xxxx", "${", "{{", "your_", "your-", "yourkey", "changeme", "change_me",
+	"replace", "dummy", "redacted", "placeholder", "****", "....", "process.env",
+	"os.environ", "getenv", "<your", "insert_", "_here", NULL,
+};
+
+/* Whole values that are placeholders or throwaway documentation passwords. */
+static const char *const placeholder_values[] = {
+	"password", "passw0rd", "pass", "passwd", "pwd", "secret", "admin", "root", "guest",
+	"test", "testing", "user", "username", "foobar", "foo", "bar", "qwerty", "123456",
+	"12345678", "letmein", "default", "none", "null", "empty", "mypassword", "yourpassword",
+	"tiger", "p@ssw0rd", "pa$$word", "s3cr3t", "hunter2", "secret123", "password123",
+	"token", "apikey", "api_key", "my_secret", "mysecret", "supersecret", "topsecret", NULL,
+};
+
+static int distinct_chars(const char *s, size_t len)
+{
+	unsigned char seen[256] = {0};
+	int n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (!seen[(unsigned char)s[i]]++)
+			n++;
+	return n;
+}
+
+static int contains_ci(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(s + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+int pl_is_placeholder(const char *s, size_t len)
+{
+	for (const char *const *k = known_examples; *k; k++)
+		if (strlen(*k) == len && memcmp(*k, s, len) == 0)
+			return 1;
+	for (const char *const *v = placeholder_values; *v; v++)
+		if (strlen(*v) == len && strncasecmp(*v, s, len) == 0)
+			return 1;
+	for (const char *const *p = placeholder_parts; *p; p++)
+		if (contains_ci(s, len, *p))
+			return 1;
+	/* <token>, %(name)s, $VAR: templates, not values. */
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
+		return 1;
+	if (len >= 2 && s[0] == '$' && (isalpha((unsigned char)s[1]) || s[1] == '_'))
+		return 1;
+	if (contains_ci(s, len, "%(") || contains_ci(s, len, "%s"))
+		return 1;
+	return len >= 8 && distinct_chars(s, len) < 4;
+}
+
+static void base62_6(unsigned long v, char out[7])
+{
+	static const char alphabet[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	for (int i = 5; i >= 0; i--) {
+		out[i] = alphabet[v % 62];
+		v /= 62;
+	}
+	out[6] = '\0';
+}
+
+/* prefix(4) + 30 random + base62(CRC32(random)) left-padded to 6. */
+static int github_crc32_ok(const char *s, size_t len)
+{
+	if (len != 40)
+		return 0;
+	char want[7];
+	base62_6(crc32(0L, (const Bytef *)s + 4, 30), want);
+	return memcmp(want, s + 34, 6) == 0;
+}
+
+/* ...=XXXXXXXX where the 8 hex digits are the CRC32 of everything before them. */
+static int atlassian_crc32_ok(const char *s, size_t len)
+{
+	if (len < 10 || s[len - 9] != '=')
+		return 0;
+	char want[9];
+	unsigned long crc = crc32(0L, (const Bytef *)s, (uInt)(len - 8));
+	for (int i = 7; i >= 0; i--, crc >>= 4)
+		want[i] = "0123456789ABCDEF"[crc & 15];
+	return strncasecmp(want, s + len - 8, 8) == 0;
+}
+
+int pl_checksum_ok(enum pl_checksum kind, const char *s, size_t len)
+{
+	switch (kind) {
+	case PL_CHECKSUM_GITHUB_CRC32:
+		return github_crc32_ok(s, len);
+	case PL_CHECKSUM_ATLASSIAN_CRC32:
+		return atlassian_crc32_ok(s, len);
+	default:
+		return 1;
+	}
+}

@@ -1,0 +1,209 @@
+/* The matcher: Hyperscan finds where candidates end, PCRE2 confirms each in a
+ * window ending there and captures the secret, then the filters decide. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkgleaks/error.h"
+#include "pkgleaks/match.h"
+#include "rules/rules_int.h"
+#include "util/alloc.h"
+
+/* Bytes of text after a window that PCRE2 may look at (\b, lookahead). */
+#define PL_LOOKAHEAD 256
+/* Bytes either side of a secret searched for the allow marker. */
+#define PL_ALLOW_REACH 4096
+/* Backtracking bound: a hostile text must not make one rule run for minutes. */
+#define PL_PCRE_MATCH_LIMIT 200000
+
+struct window {
+	unsigned rule;
+	size_t lo, hi;
+};
+
+struct pl_matcher {
+	const struct pl_ruleset *rs;
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	struct window *open;   /* per rule: the window being grown (hi == 0: none) */
+	struct window *wins;   /* closed windows of the current scan */
+	size_t nwins, cap_wins;
+	size_t len;            /* length of the text being scanned */
+};
+
+int pl_matcher_new(const struct pl_ruleset *rs, struct pl_matcher **out)
+{
+	if (!rs->db)
+		return pl_error_set(PL_EINVAL, "ruleset is not compiled");
+	struct pl_matcher *m = pl_xcalloc(1, sizeof(*m));
+	m->rs = rs;
+	if (hs_alloc_scratch(rs->db, &m->scratch) != HS_SUCCESS) {
+		free(m);
+		return pl_error_set(PL_ERROR, "cannot allocate Hyperscan scratch space");
+	}
+	m->md = pcre2_match_data_create(64, NULL);
+	m->mctx = pcre2_match_context_create(NULL);
+	if (!m->md || !m->mctx) {
+		pl_matcher_free(m);
+		return pl_error_set(PL_ERROR, "cannot allocate PCRE2 match data");
+	}
+	pcre2_set_match_limit(m->mctx, PL_PCRE_MATCH_LIMIT);
+	pcre2_set_depth_limit(m->mctx, PL_PCRE_MATCH_LIMIT);
+	m->open = pl_xcalloc(rs->n, sizeof(*m->open));
+	*out = m;
+	return 0;
+}
+
+void pl_matcher_free(struct pl_matcher *m)
+{
+	if (!m)
+		return;
+	hs_free_scratch(m->scratch);
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mctx);
+	free(m->open);
+	free(m->wins);
+	free(m);
+}
+
+static void close_window(struct pl_matcher *m, struct window *w)
+{
+	PL_GROW(m->wins, m->cap_wins, m->nwins + 1);
+	m->wins[m->nwins++] = *w;
+	w->hi = 0;
+}
+
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
+		  unsigned int flags, void *ctx)
+{
+	(void)from;
+	(void)flags;
+	struct pl_matcher *m = ctx;
+	const struct pl_rule_prog *p = &m->rs->progs[id];
+	size_t end = (size_t)to, w = p->max_width;
+	size_t lo = end > w ? end - w : 0;
+	size_t hi = p->by_keyword ? (end + w < m->len ? end + w : m->len) : end;
+	struct window *open = &m->open[id];
+	if (open->hi && lo <= open->hi) {
+		if (hi > open->hi)
+			open->hi = hi;
+		return 0;
+	}
+	if (open->hi)
+		close_window(m, open);
+	*open = (struct window){.rule = id, .lo = lo, .hi = hi ? hi : 1};
+	return 0;
+}
+
+static int window_cmp(const void *a, const void *b)
+{
+	const struct window *x = a, *y = b;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* True when the line holding [start, end) carries the allow marker. */
+static int line_allows(const char *text, size_t len, size_t start, size_t end)
+{
+	static const char marker[] = "pkgleaks:allow";
+	size_t lo = start > PL_ALLOW_REACH ? start - PL_ALLOW_REACH : 0;
+	size_t hi = end + PL_ALLOW_REACH < len ? end + PL_ALLOW_REACH : len;
+	const char *nl = memrchr(text + lo, '\n', start - lo);
+	if (nl)
+		lo = (size_t)(nl - text) + 1;
+	nl = memchr(text + end, '\n', hi - end);
+	if (nl)
+		hi = (size_t)(nl - text);
+	return memmem(text + lo, hi - lo, marker, sizeof(marker) - 1) != NULL;
+}
+
+static int passes_filters(const struct pl_rule *r, const struct pl_rule_prog *p,
+			  const PCRE2_SIZE *ov, const char *text, size_t len)
+{
+	size_t s = ov[2 * p->secret_group], e = ov[2 * p->secret_group + 1];
+	if (s == PCRE2_UNSET || e <= s)
+		return 0;
+	if (!pl_checksum_ok(r->checksum, text + s, e - s))
+		return 0;
+	size_t vs = s, ve = e;
+	if (p->password_group > 0 && ov[2 * p->password_group] != PCRE2_UNSET) {
+		vs = ov[2 * p->password_group];
+		ve = ov[2 * p->password_group + 1];
+	}
+	if (r->min_entropy > 0 && pl_entropy(text + vs, ve - vs) < r->min_entropy)
+		return 0;
+	if (pl_is_placeholder(text + vs, ve - vs))
+		return 0;
+	return !line_allows(text, len, s, e);
+}
+
+struct scan_range {
+	const char *text;
+	size_t len, from, to;
+	pl_match_fn fn;
+	void *ctx;
+};
+
+/* Runs one rule's PCRE2 program over one window; returns the callback's stop value. */
+static int confirm_window(struct pl_matcher *m, const struct window *w, size_t *last_end,
+			  const struct scan_range *sr)
+{
+	const struct pl_rule *r = m->rs->rules[w->rule];
+	const struct pl_rule_prog *p = &m->rs->progs[w->rule];
+	size_t sublen = w->hi + PL_LOOKAHEAD < sr->len ? w->hi + PL_LOOKAHEAD : sr->len;
+	size_t off = w->lo > *last_end ? w->lo : *last_end;
+	while (off <= w->hi && off < sublen) {
+		int rc = pcre2_match(p->re, (PCRE2_SPTR)sr->text, sublen, off, 0, m->md, m->mctx);
+		if (rc < 0)
+			break; /* no match, or a resource limit: nothing confirmed */
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+		if (ov[0] > w->hi)
+			break;
+		off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		if (ov[0] < sr->from || ov[0] >= sr->to)
+			continue;
+		if (!passes_filters(r, p, ov, sr->text, sr->len))
+			continue;
+		*last_end = ov[1];
+		struct pl_match match = {
+			.rule = r,
+			.start = ov[0],
+			.end = ov[1],
+			.secret_start = ov[2 * p->secret_group],
+			.secret_end = ov[2 * p->secret_group + 1],
+		};
+		int stop = sr->fn(&match, sr->text, sr->ctx);
+		if (stop)
+			return stop;
+	}
+	return 0;
+}
+
+int pl_matcher_scan(struct pl_matcher *m, const char *text, size_t len, size_t report_from,
+		    size_t report_to, pl_match_fn fn, void *ctx)
+{
+	if (len == 0)
+		return 0;
+	if (len > 0xffffffffu)
+		return pl_error_set(PL_ELIMIT, "text of %zu bytes is too large for one scan", len);
+	m->nwins = 0;
+	m->len = len;
+	hs_error_t hr = hs_scan(m->rs->db, text, (unsigned)len, 0, m->scratch, on_hit, m);
+	if (hr != HS_SUCCESS)
+		return pl_error_set(PL_ERROR, "Hyperscan scan failed (%d)", (int)hr);
+	for (size_t i = 0; i < m->rs->n; i++)
+		if (m->open[i].hi)
+			close_window(m, &m->open[i]);
+	qsort(m->wins, m->nwins, sizeof(*m->wins), window_cmp);
+	struct scan_range sr = {text, len, report_from, report_to, fn, ctx};
+	size_t last_end = 0;
+	for (size_t i = 0; i < m->nwins; i++) {
+		if (i == 0 || m->wins[i].rule != m->wins[i - 1].rule)
+			last_end = 0;
+		int stop = confirm_window(m, &m->wins[i], &last_end, &sr);
+		if (stop)
+			return stop;
+	}
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* `rules check`: every example through the real engine (Hyperscan database,
+ * PCRE2 confirmation, filters), as a scan would see it. */
+#include <string.h>
+
+#include "pkgleaks/error.h"
+#include "pkgleaks/match.h"
+#include "rules/rules_int.h"
+
+struct probe {
+	const struct pl_rule *rule;
+	const char *want_secret; /* "" = any */
+	int hits, secret_seen;
+};
+
+static int on_match(const struct pl_match *m, const char *text, void *ctx)
+{
+	struct probe *p = ctx;
+	if (m->rule != p->rule)
+		return 0;
+	p->hits++;
+	size_t n = m->secret_end - m->secret_start;
+	if (strlen(p->want_secret) == n && memcmp(text + m->secret_start, p->want_secret, n) == 0)
+		p->secret_seen = 1;
+	return 0;
+}
+
+static int run_one(struct pl_matcher *mt, struct probe *p, const char *text)
+{
+	size_t len = strlen(text);
+	return pl_matcher_scan(mt, text, len, 0, len, on_match, p);
+}
+
+static int check_rule(struct pl_matcher *mt, const struct pl_rule *r, FILE *out)
+{
+	int failures = 0;
+	if (!r->negative_examples[0]) {
+		fprintf(out, "FAIL %s: no negative examples\n", r->id);
+		failures++;
+	}
+	for (size_t i = 0; r->examples[i]; i++) {
+		struct probe p = {.rule = r, .want_secret = r->example_secrets[i]};
+		if (run_one(mt, &p, r->examples[i]) < 0) {
+			fprintf(out, "FAIL %s: %s\n", r->id, pl_error_message());
+			failures++;
+		} else if (p.hits == 0) {
+			fprintf(out, "FAIL %s: example %zu not found: %s\n", r->id, i + 1,
+				r->examples[i]);
+			failures++;
+		} else if (p.want_secret[0] && !p.secret_seen) {
+			fprintf(out, "FAIL %s: example %zu: captured secret is not %s\n", r->id,
+				i + 1, p.want_secret);
+			failures++;
+		}
+	}
+	for (size_t i = 0; r->negative_examples[i]; i++) {
+		struct probe p = {.rule = r, .want_secret = ""};
+		if (run_one(mt, &p, r->negative_examples[i]) < 0 || p.hits) {
+			fprintf(out, "FAIL %s: negative example %zu matched: %s\n", r->id, i + 1,
+				r->negative_examples[i]);
+			failures++;
+		}
+	}
+	return failures;
+}
+
+int pl_ruleset_check(const struct pl_ruleset *rs, FILE *out)
+{
+	struct pl_matcher *mt;
+	if (pl_matcher_new(rs, &mt) < 0) {
+		fprintf(out, "FAIL: %s\n", pl_error_message());
+		return 1;
+	}
+	int failures = 0;
+	for (size_t i = 0; i < rs->n; i++)
+		failures += check_rule(mt, rs->rules[i], out);
+	pl_matcher_free(mt);
+	return failures;
+}

@@ -1,0 +1,299 @@
+/* Compiling a ruleset: one Hyperscan database (prefilter) for every rule and
+ * one PCRE2 JIT program per rule (confirmation and capture). */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkgleaks/error.h"
+#include "rules/rules_int.h"
+#include "util/alloc.h"
+
+static int compile_pcre(struct pl_rule *r, struct pl_rule_prog *p)
+{
+	int err;
+	PCRE2_SIZE off;
+	p->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+	if (!p->re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		return pl_error_set(PL_EFORMAT, "rule %s (%s): pattern error at offset %zu: %s",
+				    r->id, r->origin, (size_t)off, (char *)msg);
+	}
+	/* JIT is an optimisation: the interpreter gives the same answers. */
+	(void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+	int g = pcre2_substring_number_from_name(p->re, (PCRE2_SPTR) "secret");
+	p->secret_group = g > 0 ? g : 0;
+	g = pcre2_substring_number_from_name(p->re, (PCRE2_SPTR) "password");
+	p->password_group = g > 0 ? g : -1;
+	if (p->secret_group == 0)
+		return pl_error_set(PL_EFORMAT, "rule %s (%s): pattern has no (?P<secret>...) group",
+				    r->id, r->origin);
+	return 0;
+}
+
+/* Asks Hyperscan whether it takes the pattern, and how wide a match can be. */
+static void probe_hyperscan(struct pl_rule *r, struct pl_rule_prog *p)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *err = NULL;
+	if (hs_expression_info(r->pattern, HS_FLAG_PREFILTER, &info, &err) != HS_SUCCESS) {
+		hs_free_compile_error(err);
+		p->by_keyword = 1;
+		p->max_width = 4096;
+		return;
+	}
+	p->max_width = info->max_width > PL_RULE_MAX_WINDOW ? PL_RULE_MAX_WINDOW : info->max_width;
+	if (info->min_width == 0)
+		p->by_keyword = 1;
+	free(info);
+}
+
+/* A keyword as a Hyperscan regex that matches it literally. */
+static char *literal_regex(const char *kw)
+{
+	size_t n = strlen(kw);
+	char *out = pl_xmalloc(n * 4 + 1), *o = out;
+	for (const unsigned char *c = (const unsigned char *)kw; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))
+			*o++ = (char)*c;
+		else
+			o += sprintf(o, "\\x%02x", *c);
+	}
+	*o = '\0';
+	return out;
+}
+
+struct hs_input {
+	const char **exprs;
+	unsigned *flags, *ids;
+	char **owned; /* literal regexes to free */
+	size_t n, cap, nowned, cap_owned, cap_flags, cap_ids;
+};
+
+static void hs_input_add(struct hs_input *in, const char *expr, unsigned flags, unsigned id)
+{
+	PL_GROW(in->exprs, in->cap, in->n + 1);
+	PL_GROW(in->flags, in->cap_flags, in->n + 1);
+	PL_GROW(in->ids, in->cap_ids, in->n + 1);
+	in->exprs[in->n] = expr;
+	in->flags[in->n] = flags;
+	in->ids[in->n] = id;
+	in->n++;
+}
+
+static void hs_input_release(struct hs_input *in)
+{
+	for (size_t i = 0; i < in->nowned; i++)
+		free(in->owned[i]);
+	free(in->owned);
+	free(in->exprs);
+	free(in->flags);
+	free(in->ids);
+	memset(in, 0, sizeof(*in));
+}
+
+static int collect_expressions(struct pl_ruleset *rs, struct hs_input *in)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct pl_rule *r = rs->rules[i];
+		if (!rs->progs[i].by_keyword) {
+			hs_input_add(in, r->pattern, HS_FLAG_PREFILTER, (unsigned)i);
+			continue;
+		}
+		if (!r->keywords[0])
+			return pl_error_set(PL_EFORMAT,
+					    "rule %s (%s): Hyperscan cannot take this pattern and "
+					    "the rule has no keywords to prefilter it",
+					    r->id, r->origin);
+		for (char **k = r->keywords; *k; k++) {
+			PL_GROW(in->owned, in->cap_owned, in->nowned + 1);
+			char *lit = in->owned[in->nowned++] = literal_regex(*k);
+			hs_input_add(in, lit, HS_FLAG_CASELESS, (unsigned)i);
+		}
+	}
+	return 0;
+}
+
+/* Compiles the database; a rule Hyperscan refuses falls back to its keywords. */
+static int compile_database(struct pl_ruleset *rs)
+{
+	for (int attempt = 0; attempt < 64; attempt++) {
+		struct hs_input in = {0};
+		int rc = collect_expressions(rs, &in);
+		if (rc) {
+			hs_input_release(&in);
+			return rc;
+		}
+		hs_compile_error_t *err = NULL;
+		hs_error_t hr = hs_compile_multi(in.exprs, in.flags, in.ids, (unsigned)in.n,
+						 HS_MODE_BLOCK, NULL, &rs->db, &err);
+		if (hr == HS_SUCCESS) {
+			hs_input_release(&in);
+			return 0;
+		}
+		int bad = err->expression;
+		if (bad < 0 || rs->progs[in.ids[bad]].by_keyword) {
+			rc = pl_error_set(PL_EFORMAT, "Hyperscan cannot compile the rules: %s%s%s",
+					  err->message, bad >= 0 ? " in rule " : "",
+					  bad >= 0 ? rs->rules[in.ids[bad]]->id : "");
+			hs_free_compile_error(err);
+			hs_input_release(&in);
+			return rc;
+		}
+		rs->progs[in.ids[bad]].by_keyword = 1;
+		hs_free_compile_error(err);
+		hs_input_release(&in);
+	}
+	return pl_error_set(PL_EFORMAT, "Hyperscan refused too many rules");
+}
+
+static void compute_version(struct pl_ruleset *rs)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx) {
+		fprintf(stderr, "pkgleaks: out of memory\n");
+		abort();
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, PKGLEAKS_VERSION, strlen(PKGLEAKS_VERSION));
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct pl_rule *r = rs->rules[i];
+		char params[64];
+		snprintf(params, sizeof(params), "|%.3f|%d|%d|", r->min_entropy, (int)r->checksum,
+			 (int)r->confidence);
+		EVP_DigestUpdate(ctx, r->id, strlen(r->id) + 1);
+		EVP_DigestUpdate(ctx, r->pattern, strlen(r->pattern) + 1);
+		EVP_DigestUpdate(ctx, params, strlen(params));
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (int i = 0; i < 8; i++)
+		sprintf(rs->version + 2 * i, "%02x", md[i]);
+}
+
+/* ---- compiled-database cache ----
+ * Hyperscan takes seconds to compile a few hundred prefilter patterns; a
+ * pre-commit hook cannot wait that long on every run. The database is cached
+ * per ruleset version (and Hyperscan version) in $PKGLEAKS_CACHE_DIR, else
+ * $XDG_CACHE_HOME/pkgleaks, else ~/.cache/pkgleaks. A missing, stale or
+ * corrupt cache only means compiling again. */
+
+#define CACHE_MAGIC "PLHSDB1\n"
+
+static char *cache_path(const struct pl_ruleset *rs)
+{
+	const char *dir = getenv("PKGLEAKS_CACHE_DIR"), *base = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *d;
+	if (dir && !*dir)
+		return NULL; /* PKGLEAKS_CACHE_DIR= turns the cache off */
+	if (dir)
+		d = pl_xstrdup(dir);
+	else if (base && *base)
+		d = pl_xasprintf("%s/pkgleaks", base);
+	else if (home && *home)
+		d = pl_xasprintf("%s/.cache/pkgleaks", home);
+	else
+		return NULL;
+	char *p = pl_xasprintf("%s/rules-%s-hs%s.db", d, rs->version, hs_version());
+	for (char *c = p + strlen(d) + 1; *c; c++)
+		if (*c == ' ' || *c == '/')
+			*c = '_';
+	free(d);
+	return p;
+}
+
+static int cache_load(struct pl_ruleset *rs)
+{
+	char *path = cache_path(rs);
+	FILE *f = path ? fopen(path, "rb") : NULL;
+	free(path);
+	if (!f)
+		return -1;
+	char magic[8];
+	unsigned long long n = 0, size = 0;
+	char *flags = NULL, *blob = NULL;
+	int ok = fread(magic, 1, 8, f) == 8 && memcmp(magic, CACHE_MAGIC, 8) == 0 &&
+		 fread(&n, sizeof(n), 1, f) == 1 && n == rs->n &&
+		 fread(&size, sizeof(size), 1, f) == 1 && size < (1ull << 31);
+	if (ok) {
+		flags = pl_xmalloc(rs->n);
+		blob = pl_xmalloc(size);
+		ok = fread(flags, 1, rs->n, f) == rs->n && fread(blob, 1, size, f) == size &&
+		     hs_deserialize_database(blob, size, &rs->db) == HS_SUCCESS;
+	}
+	for (size_t i = 0; ok && i < rs->n; i++)
+		rs->progs[i].by_keyword = flags[i] != 0;
+	free(flags);
+	free(blob);
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static void mkdir_parents(const char *path)
+{
+	char *d = pl_xstrdup(path);
+	for (char *c = d + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		(void)mkdir(d, 0700);
+		*c = '/';
+	}
+	free(d);
+}
+
+/* Best effort: written to a temporary name, then renamed into place. */
+static void cache_store(const struct pl_ruleset *rs)
+{
+	char *path = cache_path(rs), *blob = NULL;
+	size_t size = 0;
+	if (!path || hs_serialize_database(rs->db, &blob, &size) != HS_SUCCESS) {
+		free(path);
+		return;
+	}
+	mkdir_parents(path);
+	char *tmp = pl_xasprintf("%s.%ld.tmp", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	unsigned long long n = rs->n, sz = size;
+	int ok = f && fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&n, sizeof(n), 1, f) == 1 &&
+		 fwrite(&sz, sizeof(sz), 1, f) == 1;
+	for (size_t i = 0; ok && i < rs->n; i++)
+		ok = fputc(rs->progs[i].by_keyword ? 1 : 0, f) != EOF;
+	ok = ok && fwrite(blob, 1, size, f) == size;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, path) != 0)
+		(void)unlink(tmp);
+	free(blob);
+	free(tmp);
+	free(path);
+}
+
+int pl_ruleset_compile(struct pl_ruleset *rs)
+{
+	if (rs->db)
+		return 0;
+	if (rs->n == 0)
+		return pl_error_set(PL_EINVAL, "no rules to compile");
+	rs->progs = pl_xcalloc(rs->n, sizeof(*rs->progs));
+	for (size_t i = 0; i < rs->n; i++) {
+		int rc = compile_pcre(rs->rules[i], &rs->progs[i]);
+		if (rc)
+			return rc;
+		probe_hyperscan(rs->rules[i], &rs->progs[i]);
+	}
+	compute_version(rs);
+	if (cache_load(rs) == 0)
+		return 0;
+	int rc = compile_database(rs);
+	if (rc == 0)
+		cache_store(rs);
+	return rc;
+}

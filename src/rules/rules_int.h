@@ -1,0 +1,32 @@
+/* The ruleset's private parts, shared by the rules and match modules. */
+#ifndef PL_RULES_INT_H
+#define PL_RULES_INT_H
+
+#include <hs/hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "pkgleaks/rules.h"
+
+/* Confirmation windows never reach further back than this from a hit. */
+#define PL_RULE_MAX_WINDOW (64 * 1024)
+
+/* What the compiler made of one rule. */
+struct pl_rule_prog {
+	pcre2_code *re;        /* JIT-compiled when the platform allows */
+	int secret_group;      /* capture number of `secret`; 0 = whole match */
+	int password_group;    /* capture number of `password`; -1 = none */
+	unsigned max_width;    /* bytes from a hit's end back to the match start */
+	int by_keyword;        /* Hyperscan could not take the pattern: keywords prefilter it,
+	                          and the window spans max_width on both sides */
+};
+
+struct pl_ruleset {
+	struct pl_rule **rules; /* owned */
+	size_t n, cap;
+	struct pl_rule_prog *progs; /* parallel to rules after compile */
+	hs_database_t *db;          /* one database for all rules; NULL before compile */
+	char version[17];
+};
+
+#endif

@@ -1,0 +1,233 @@
+/* Chunked matching of one data blob: bounded memory whatever the blob's size,
+ * line and column of every occurrence, and grouping by (rule, secret). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkgleaks/error.h"
+#include "scan/scan_int.h"
+#include "util/alloc.h"
+#include "util/escape.h"
+
+/* Bytes of the line shown either side of a secret. */
+#define PL_CONTEXT 80
+
+struct hit {
+	const struct pl_rule *rule;
+	size_t secret_start, secret_end; /* relative to the chunk */
+};
+
+struct pl_chunker {
+	struct pl_matcher *matcher;
+	char *buf; /* PL_CHUNK_SIZE + PL_CHUNK_OVERLAP */
+	size_t len;
+	struct hit *hits;
+	size_t nhits, cap_hits;
+	/* Position of buf[0] in the blob. */
+	uint64_t line;       /* 1-based line number at buf[0] */
+	uint64_t column;     /* 1-based column of buf[0] */
+	/* Findings of the current blob. */
+	struct pl_finding **found;
+	size_t nfound, cap_found;
+	size_t cap_positions_tmp;
+	int overflow; /* more findings than PL_MAX_FINDINGS_PER_BLOB */
+};
+
+int pl_chunker_new(const struct pl_ruleset *rs, struct pl_chunker **out)
+{
+	struct pl_chunker *c = pl_xcalloc(1, sizeof(*c));
+	int rc = pl_matcher_new(rs, &c->matcher);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	c->buf = pl_xmalloc(PL_CHUNK_SIZE + PL_CHUNK_OVERLAP);
+	*out = c;
+	return 0;
+}
+
+void pl_chunker_free(struct pl_chunker *c)
+{
+	if (!c)
+		return;
+	pl_matcher_free(c->matcher);
+	for (size_t i = 0; i < c->nfound; i++)
+		pl_finding_free(c->found[i]);
+	free(c->found);
+	free(c->hits);
+	free(c->buf);
+	free(c);
+}
+
+static int on_match(const struct pl_match *m, const char *text, void *ctx)
+{
+	(void)text;
+	struct pl_chunker *c = ctx;
+	PL_GROW(c->hits, c->cap_hits, c->nhits + 1);
+	c->hits[c->nhits++] = (struct hit){m->rule, m->secret_start, m->secret_end};
+	return 0;
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+	if (x->secret_start != y->secret_start)
+		return x->secret_start < y->secret_start ? -1 : 1;
+	return x->rule->index < y->rule->index ? -1 : x->rule->index > y->rule->index;
+}
+
+static struct pl_finding *find_same(struct pl_chunker *c, const struct pl_rule *rule,
+				    const char *secret, size_t len)
+{
+	for (size_t i = 0; i < c->nfound; i++) {
+		struct pl_finding *f = c->found[i];
+		if (f->rule == rule && f->secret_len == len && memcmp(f->secret, secret, len) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+static void add_position(struct pl_finding *f, uint64_t line, uint64_t column)
+{
+	if (f->npositions >= PL_MAX_POSITIONS)
+		return;
+	f->positions = pl_xrealloc(f->positions, (f->npositions + 1) * sizeof(*f->positions));
+	f->positions[f->npositions++] = (struct pl_position){line, column};
+}
+
+/* Records one hit at (line, column); line_start is where its line begins in buf. */
+static void record(struct pl_chunker *c, const struct hit *h, size_t line_start,
+		   uint64_t line, uint64_t column)
+{
+	const char *s = c->buf + h->secret_start;
+	size_t n = h->secret_end - h->secret_start;
+	struct pl_finding *f = find_same(c, h->rule, s, n);
+	if (!f) {
+		if (c->nfound >= PL_MAX_FINDINGS_PER_BLOB) {
+			c->overflow = 1;
+			return;
+		}
+		f = pl_xcalloc(1, sizeof(*f));
+		f->rule = h->rule;
+		f->secret = pl_xstrndup(s, n);
+		f->secret_len = n;
+		pl_fingerprint(h->rule->id, s, n, f->fingerprint);
+		size_t from = h->secret_start - line_start > PL_CONTEXT ? h->secret_start - PL_CONTEXT
+									: line_start;
+		f->before = pl_escape(c->buf + from, h->secret_start - from);
+		size_t to = h->secret_end;
+		while (to < c->len && to - h->secret_end < PL_CONTEXT && c->buf[to] != '\n' &&
+		       c->buf[to] != '\r')
+			to++;
+		f->after = pl_escape(c->buf + h->secret_end, to - h->secret_end);
+		PL_GROW(c->found, c->cap_found, c->nfound + 1);
+		c->found[c->nfound++] = f;
+	}
+	add_position(f, line, column);
+}
+
+/* Turns the chunk's hits into positions: one sweep counting newlines. */
+static void resolve_hits(struct pl_chunker *c)
+{
+	qsort(c->hits, c->nhits, sizeof(*c->hits), hit_cmp);
+	size_t pos = 0, line_start = 0;
+	uint64_t line = c->line;
+	int at_buf_start = 1; /* the current line began before buf[0] */
+	for (size_t i = 0; i < c->nhits; i++) {
+		const struct hit *h = &c->hits[i];
+		while (pos < h->secret_start) {
+			const char *nl = memchr(c->buf + pos, '\n', h->secret_start - pos);
+			if (!nl) {
+				pos = h->secret_start;
+				break;
+			}
+			line++;
+			pos = (size_t)(nl - c->buf) + 1;
+			line_start = pos;
+			at_buf_start = 0;
+		}
+		uint64_t column = h->secret_start - line_start + 1;
+		if (at_buf_start)
+			column += c->column - 1;
+		record(c, h, line_start, line, column);
+	}
+	c->nhits = 0;
+}
+
+/* Advances the line/column of buf[0] past the first n bytes. */
+static void advance(struct pl_chunker *c, size_t n)
+{
+	const char *p = c->buf, *end = c->buf + n, *last = NULL, *nl;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		c->line++;
+		last = nl;
+		p = nl + 1;
+	}
+	c->column = last ? (uint64_t)(end - last) : c->column + n;
+}
+
+static int match_chunk(struct pl_chunker *c, int final)
+{
+	size_t report_to = final ? c->len : c->len - PL_CHUNK_OVERLAP;
+	int rc = pl_matcher_scan(c->matcher, c->buf, c->len, 0, report_to, on_match, c);
+	if (rc < 0)
+		return rc;
+	resolve_hits(c);
+	if (!final) {
+		advance(c, report_to);
+		memmove(c->buf, c->buf + report_to, c->len - report_to);
+		c->len -= report_to;
+	}
+	return 0;
+}
+
+static void emit_found(struct pl_chunker *c, const char *source, const char *path,
+		       const struct pl_emitter *em)
+{
+	for (size_t i = 0; i < c->nfound; i++) {
+		struct pl_finding *f = c->found[i];
+		f->source = pl_xstrdup(source);
+		f->path = pl_xstrdup(path);
+		em->finding(em->ctx, f);
+	}
+	c->nfound = 0;
+	if (c->overflow)
+		em->error(em->ctx, path, "more than 10000 distinct secrets in one file: the rest "
+					 "were not recorded");
+	c->overflow = 0;
+}
+
+int pl_chunker_scan_blob(struct pl_chunker *c, const char *source, const char *path,
+			 const unsigned char *head, size_t headlen, struct pl_stream *rest,
+			 const struct pl_emitter *em, uint64_t *bytes)
+{
+	const size_t cap = PL_CHUNK_SIZE + PL_CHUNK_OVERLAP;
+	c->len = 0;
+	c->line = 1;
+	c->column = 1;
+	c->nhits = 0;
+	memcpy(c->buf, head, headlen);
+	c->len = headlen;
+	*bytes = headlen;
+	int rc = 0, eof = 0;
+	while (rc == 0 && !eof) {
+		while (c->len < cap) {
+			ssize_t n = rest->read(rest->ctx, c->buf + c->len, cap - c->len);
+			if (n <= 0) {
+				eof = 1;
+				rc = n < 0 ? -1 : 0;
+				break;
+			}
+			c->len += (size_t)n;
+			*bytes += (uint64_t)n;
+		}
+		/* Match what we have even after a read error: findings so far count. */
+		char saved[1024];
+		snprintf(saved, sizeof(saved), "%s", pl_error_message());
+		if (match_chunk(c, eof) < 0 && rc == 0)
+			rc = -1;
+		else if (rc < 0)
+			pl_error_set(PL_EIO, "%s", saved);
+	}
+	emit_found(c, source, path, em);
+	return rc;
+}

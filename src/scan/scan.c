@@ -1,0 +1,379 @@
+/* The scan pipeline: expands inputs into files, then worker threads walk each
+ * file (archives and all) and match its blobs, feeding one serialised sink. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pkgleaks/error.h"
+#include "scan/scan_int.h"
+#include "util/alloc.h"
+#include "util/escape.h"
+
+/* Directory trees deeper than this are a loop or an attack. */
+#define PL_MAX_DIR_DEPTH 256
+
+void pl_limits_default(struct pl_limits *l)
+{
+	l->max_depth = 8;
+	l->max_entry_bytes = 256ull << 20;
+	l->max_archive_bytes = 4ull << 30;
+	l->max_ratio = 200;
+	l->ratio_floor = 8ull << 20;
+	l->max_entries = 100000;
+	l->max_seconds = 300;
+}
+
+void pl_scan_options_default(struct pl_scan_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	pl_limits_default(&o->limits);
+	o->read_ignore_files = 1;
+}
+
+static struct {
+	_Atomic uint64_t files, bytes, findings, errors;
+} progress;
+
+static struct pl_scan_progress progress_view;
+
+const struct pl_scan_progress *pl_scan_progress_get(void)
+{
+	progress_view.files = atomic_load(&progress.files);
+	progress_view.bytes = atomic_load(&progress.bytes);
+	progress_view.findings = atomic_load(&progress.findings);
+	progress_view.errors = atomic_load(&progress.errors);
+	return &progress_view;
+}
+
+/* One file to scan: its name as reached from the input, and that name
+ * relative to the directory input it came from (for ignore globs). */
+struct job {
+	char *source;
+	size_t rel; /* offset of the relative part in source */
+};
+
+struct scan {
+	const struct pl_ruleset *rs;
+	const struct pl_scan_options *opt;
+	const struct pl_sink_ops *sink;
+	void *sink_ctx;
+	pthread_mutex_t lock;
+	struct pl_ignore *ignore;
+	struct job *jobs;
+	size_t njobs, cap_jobs;
+	_Atomic size_t next;
+	int fatal; /* a worker could not start */
+	char fatal_msg[256];
+};
+
+/* ---- sink, serialised ---- */
+
+static void sink_error(struct scan *s, const char *source, const char *path, const char *why)
+{
+	atomic_fetch_add(&progress.errors, 1);
+	pthread_mutex_lock(&s->lock);
+	s->sink->error(s->sink_ctx, source, path, why);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void sink_warning(struct scan *s, const char *source, const char *path, const char *why)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->sink->warning)
+		s->sink->warning(s->sink_ctx, source, path, why);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- one worker's view of the file it is scanning ---- */
+
+struct file_ctx {
+	struct scan *scan;
+	struct pl_chunker *chunker;
+	const struct job *job;
+	char *source_display; /* escaped */
+	uint64_t bytes;
+	struct pl_walk walk;
+	int fd;
+	int64_t pos;
+};
+
+static void emit_finding(void *ctx, struct pl_finding *f)
+{
+	struct file_ctx *fc = ctx;
+	atomic_fetch_add(&progress.findings, 1);
+	pthread_mutex_lock(&fc->scan->lock);
+	fc->scan->sink->finding(fc->scan->sink_ctx, f);
+	pthread_mutex_unlock(&fc->scan->lock);
+}
+
+static void emit_error(void *ctx, const char *path, const char *why)
+{
+	struct file_ctx *fc = ctx;
+	sink_error(fc->scan, fc->source_display, path, why);
+}
+
+static void emit_warning(void *ctx, const char *path, const char *why)
+{
+	struct file_ctx *fc = ctx;
+	sink_warning(fc->scan, fc->source_display, path, why);
+}
+
+static int on_data(void *ctx, const char *path, const unsigned char *head, size_t headlen,
+		   struct pl_stream *rest)
+{
+	struct file_ctx *fc = ctx;
+	struct pl_emitter em = {emit_finding, emit_error, fc};
+	uint64_t n = 0;
+	int rc = pl_chunker_scan_blob(fc->chunker, fc->source_display, path, head, headlen, rest,
+				      &em, &n);
+	fc->bytes += n;
+	atomic_fetch_add(&progress.bytes, n);
+	return rc;
+}
+
+static int on_ignored(void *ctx, const char *path)
+{
+	struct file_ctx *fc = ctx;
+	return pl_ignore_match(fc->scan->ignore, fc->job->source + fc->job->rel, path);
+}
+
+static const struct pl_walk_ops walk_ops = {on_data, on_ignored, emit_error, emit_warning};
+
+static ssize_t fd_read(void *ctx, void *buf, size_t n)
+{
+	struct file_ctx *fc = ctx;
+	ssize_t r;
+	do
+		r = fc->pos >= 0 ? pread(fc->fd, buf, n, fc->pos) : read(fc->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return pl_error_set(PL_EIO, "read error: %s", strerror(errno));
+	if (fc->pos >= 0)
+		fc->pos += r;
+	fc->walk.source_bytes += (uint64_t)r;
+	if (pl_walk_account(&fc->walk, 0) < 0)
+		return -1;
+	return r;
+}
+
+static int64_t fd_seek(void *ctx, int64_t off, int whence)
+{
+	struct file_ctx *fc = ctx;
+	struct stat st;
+	if (whence == SEEK_SET)
+		fc->pos = off;
+	else if (whence == SEEK_CUR)
+		fc->pos += off;
+	else if (fstat(fc->fd, &st) == 0)
+		fc->pos = st.st_size + off;
+	else
+		return -1;
+	return fc->pos;
+}
+
+static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct job *job)
+{
+	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = job, .fd = -1, .pos = -1};
+	fc.source_display = pl_escape(job->source, strlen(job->source));
+	int is_stdin = strcmp(job->source, "-") == 0;
+	fc.fd = is_stdin ? STDIN_FILENO : open(job->source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fc.fd < 0) {
+		sink_error(s, fc.source_display, "", strerror(errno));
+		goto cleanup;
+	}
+	if (fstat(fc.fd, &st) == 0 && S_ISREG(st.st_mode))
+		fc.pos = 0; /* seekable: zip reads its central directory */
+	else if (!is_stdin && fstat(fc.fd, &st) == 0 && S_ISDIR(st.st_mode))
+		goto cleanup;
+	fc.walk = (struct pl_walk){.limits = &s->opt->limits, .ops = &walk_ops, .ctx = &fc,
+				   .top_name = job->source};
+	struct pl_stream top = {.read = fd_read, .seek = fc.pos >= 0 ? fd_seek : NULL, .ctx = &fc};
+	if (pl_walk_run(&fc.walk, &top) < 0 && !fc.walk.stop_reported && !fc.walk.stopped)
+		sink_error(s, fc.source_display, "", pl_error_message());
+	atomic_fetch_add(&progress.files, 1);
+	pthread_mutex_lock(&s->lock);
+	if (s->sink->file_done)
+		s->sink->file_done(s->sink_ctx, fc.source_display, fc.bytes);
+	pthread_mutex_unlock(&s->lock);
+cleanup:
+	if (fc.fd >= 0 && !is_stdin)
+		close(fc.fd);
+	free(fc.source_display);
+}
+
+static void *worker(void *arg)
+{
+	struct scan *s = arg;
+	struct pl_chunker *chunker;
+	if (pl_chunker_new(s->rs, &chunker) < 0) {
+		pthread_mutex_lock(&s->lock);
+		s->fatal = 1;
+		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "%s", pl_error_message());
+		pthread_mutex_unlock(&s->lock);
+		return NULL;
+	}
+	for (;;) {
+		size_t i = atomic_fetch_add(&s->next, 1);
+		if (i >= s->njobs)
+			break;
+		scan_file(s, chunker, &s->jobs[i]);
+	}
+	pl_chunker_free(chunker);
+	return NULL;
+}
+
+/* ---- expanding inputs ---- */
+
+static void add_job(struct scan *s, const char *path, size_t rel)
+{
+	PL_GROW(s->jobs, s->cap_jobs, s->njobs + 1);
+	s->jobs[s->njobs++] = (struct job){pl_xstrdup(path), rel};
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk_dir(struct scan *s, const char *dir, size_t rel, unsigned depth);
+
+static void visit(struct scan *s, const char *path, size_t rel, unsigned depth)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		char *shown = pl_escape(path, strlen(path));
+		sink_error(s, shown, "", strerror(errno));
+		free(shown);
+		return;
+	}
+	/* Inside a tree, links are not followed: no loops, no escaping the tree. */
+	if (S_ISLNK(st.st_mode))
+		return;
+	if (pl_ignore_match(s->ignore, path + rel, ""))
+		return;
+	if (S_ISDIR(st.st_mode))
+		walk_dir(s, path, rel, depth + 1);
+	else if (S_ISREG(st.st_mode))
+		add_job(s, path, rel);
+}
+
+static void walk_dir(struct scan *s, const char *dir, size_t rel, unsigned depth)
+{
+	char *shown = pl_escape(dir, strlen(dir));
+	DIR *d = depth > PL_MAX_DIR_DEPTH ? NULL : opendir(dir);
+	if (!d) {
+		sink_error(s, shown, "", depth > PL_MAX_DIR_DEPTH ? "directory tree too deep"
+								   : strerror(errno));
+		free(shown);
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".git"))
+			continue;
+		PL_GROW(names, cap, n + 1);
+		names[n++] = pl_xstrdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	size_t dl = strlen(dir);
+	for (size_t i = 0; i < n; i++) {
+		char *child = pl_xasprintf("%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", names[i]);
+		visit(s, child, rel, depth);
+		free(child);
+		free(names[i]);
+	}
+	free(names);
+	free(shown);
+}
+
+static int expand_input(struct scan *s, const char *in)
+{
+	struct stat st;
+	if (strcmp(in, "-") == 0) {
+		add_job(s, in, 0);
+		return 0;
+	}
+	if (stat(in, &st) < 0) {
+		char *shown = pl_escape(in, strlen(in));
+		sink_error(s, shown, "", strerror(errno));
+		free(shown);
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		add_job(s, in, 0);
+		return 0;
+	}
+	if (s->opt->read_ignore_files) {
+		char *f = pl_xasprintf("%s/.pkgleaksignore", in);
+		int rc = pl_ignore_add_file(s->ignore, f);
+		free(f);
+		if (rc)
+			return rc;
+	}
+	/* Globs see paths relative to the directory given: "x.whl" for "dist/x.whl". */
+	size_t rel = strlen(in);
+	if (rel && in[rel - 1] != '/')
+		rel++;
+	walk_dir(s, in, rel, 0);
+	return 0;
+}
+
+static unsigned default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static int run_workers(struct scan *s, unsigned jobs)
+{
+	if (jobs > s->njobs)
+		jobs = s->njobs ? (unsigned)s->njobs : 1;
+	pthread_t *t = pl_xcalloc(jobs, sizeof(*t));
+	unsigned started = 0;
+	for (; started < jobs; started++)
+		if (pthread_create(&t[started], NULL, worker, s) != 0)
+			break;
+	if (started == 0)
+		worker(s);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	if (s->fatal)
+		return pl_error_set(PL_ERROR, "%s", s->fatal_msg);
+	return 0;
+}
+
+int pl_scan_run(const struct pl_ruleset *rs, const struct pl_scan_options *opt,
+		const char *const *inputs, size_t ninputs, const struct pl_sink_ops *sink,
+		void *sink_ctx)
+{
+	struct scan s = {.rs = rs, .opt = opt, .sink = sink, .sink_ctx = sink_ctx};
+	pthread_mutex_init(&s.lock, NULL);
+	s.ignore = pl_ignore_new();
+	int rc = 0;
+	for (const char *const *g = opt->ignore; g && *g; g++)
+		pl_ignore_add(s.ignore, *g);
+	if (opt->read_ignore_files)
+		rc = pl_ignore_add_file(s.ignore, ".pkgleaksignore");
+	for (size_t i = 0; rc == 0 && i < ninputs; i++)
+		rc = expand_input(&s, inputs[i]);
+	if (rc == 0)
+		rc = run_workers(&s, opt->jobs ? opt->jobs : default_jobs());
+	for (size_t i = 0; i < s.njobs; i++)
+		free(s.jobs[i].source);
+	free(s.jobs);
+	pl_ignore_free(s.ignore);
+	pthread_mutex_destroy(&s.lock);
+	return rc;
+}

@@ -1,0 +1,16 @@
+/* Making untrusted names safe to print: archive member names may hold control
+ * characters, escape sequences or invalid UTF-8. */
+#ifndef PL_UTIL_ESCAPE_H
+#define PL_UTIL_ESCAPE_H
+
+#include <stddef.h>
+
+/* Returns a new string (caller frees) where valid UTF-8 printable text is kept
+ * and every control byte, DEL, backslash and invalid UTF-8 byte is written as
+ * \xNN (backslash as \\). The result is valid, printable UTF-8. */
+char *pl_escape(const char *s, size_t len);
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+size_t pl_utf8_seq_len(const unsigned char *s, size_t avail);
+
+#endif
