@@ -330,7 +330,7 @@ static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 	if (rc < 0)
 		exit_code = cli_fail("%s", pl_error_message());
 	else if ((exit_code = write_report(a, &report)) == 0)
-		exit_code = a->fail_on_error && report.nerrors > report.nwarnings ? PL_EXIT_ERROR
+		exit_code = a->fail_on_error && pl_report_error_count(&report) ? PL_EXIT_ERROR
 			    : report.nfindings                                    ? PL_EXIT_FOUND
 										  : PL_EXIT_CLEAN;
 	pl_report_release(&report);

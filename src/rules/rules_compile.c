@@ -184,7 +184,10 @@ static void compute_version(struct pl_ruleset *rs)
  * $XDG_CACHE_HOME/pkgleaks, else ~/.cache/pkgleaks. A missing, stale or
  * corrupt cache only means compiling again. */
 
-#define CACHE_MAGIC "PLHSDB1\n"
+#define CACHE_MAGIC "PLHSDB2\n"
+
+/* Per rule in the cache: by_keyword (1 byte), max_width (4 bytes). */
+#define CACHE_RULE_BYTES 5
 
 static char *cache_path(const struct pl_ruleset *rs)
 {
@@ -222,14 +225,20 @@ static int cache_load(struct pl_ruleset *rs)
 	int ok = fread(magic, 1, 8, f) == 8 && memcmp(magic, CACHE_MAGIC, 8) == 0 &&
 		 fread(&n, sizeof(n), 1, f) == 1 && n == rs->n &&
 		 fread(&size, sizeof(size), 1, f) == 1 && size < (1ull << 31);
+	size_t per_rule = rs->n * CACHE_RULE_BYTES;
 	if (ok) {
-		flags = pl_xmalloc(rs->n);
+		flags = pl_xmalloc(per_rule);
 		blob = pl_xmalloc(size);
-		ok = fread(flags, 1, rs->n, f) == rs->n && fread(blob, 1, size, f) == size &&
+		ok = fread(flags, 1, per_rule, f) == per_rule && fread(blob, 1, size, f) == size &&
 		     hs_deserialize_database(blob, size, &rs->db) == HS_SUCCESS;
 	}
-	for (size_t i = 0; ok && i < rs->n; i++)
-		rs->progs[i].by_keyword = flags[i] != 0;
+	for (size_t i = 0; ok && i < rs->n; i++) {
+		const unsigned char *e = (const unsigned char *)flags + i * CACHE_RULE_BYTES;
+		rs->progs[i].by_keyword = e[0] != 0;
+		memcpy(&rs->progs[i].max_width, e + 1, 4);
+		if (rs->progs[i].max_width > PL_RULE_MAX_WINDOW)
+			ok = 0;
+	}
 	free(flags);
 	free(blob);
 	fclose(f);
@@ -264,8 +273,11 @@ static void cache_store(const struct pl_ruleset *rs)
 	unsigned long long n = rs->n, sz = size;
 	int ok = f && fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&n, sizeof(n), 1, f) == 1 &&
 		 fwrite(&sz, sizeof(sz), 1, f) == 1;
-	for (size_t i = 0; ok && i < rs->n; i++)
-		ok = fputc(rs->progs[i].by_keyword ? 1 : 0, f) != EOF;
+	for (size_t i = 0; ok && i < rs->n; i++) {
+		unsigned char e[CACHE_RULE_BYTES] = {rs->progs[i].by_keyword ? 1 : 0};
+		memcpy(e + 1, &rs->progs[i].max_width, 4);
+		ok = fwrite(e, 1, sizeof(e), f) == sizeof(e);
+	}
 	ok = ok && fwrite(blob, 1, size, f) == size;
 	if (f && fclose(f) != 0)
 		ok = 0;
@@ -287,11 +299,16 @@ int pl_ruleset_compile(struct pl_ruleset *rs)
 		int rc = compile_pcre(rs->rules[i], &rs->progs[i]);
 		if (rc)
 			return rc;
-		probe_hyperscan(rs->rules[i], &rs->progs[i]);
 	}
 	compute_version(rs);
 	if (cache_load(rs) == 0)
 		return 0;
+	if (rs->db) {
+		hs_free_database(rs->db);
+		rs->db = NULL;
+	}
+	for (size_t i = 0; i < rs->n; i++)
+		probe_hyperscan(rs->rules[i], &rs->progs[i]);
 	int rc = compile_database(rs);
 	if (rc == 0)
 		cache_store(rs);

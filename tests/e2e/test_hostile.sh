@@ -104,6 +104,8 @@ for fmt in text json jsonl sarif; do
 	if [ "$fmt" = text ]; then
 		assert_py "names (text): the control-character name stays on one line" \
 			"[l for l in out.splitlines() if 'ctl' in l and 'next.py' in l]"
+		assert_py "names (text): bytes are escaped once (bad\\xff\\xfename.py, not double backslashes)" \
+			"'bad\\\\xff\\\\xfename.py' in out and 'bad\\\\\\\\xff' not in out"
 	fi
 done
 run_pl scan --format jsonl --show-secrets hostile/names.tar hostile/names.zip

@@ -65,10 +65,12 @@ assert_match "$ERR" "$SUMMARY_RE" "json: the summary line goes to stderr"
 note "text report"
 run_pl scan --format text formats/pkg-gz-1.0.tar.gz formats/nest-1.0.tar.gz formats/plain/twice.py
 assert_exit 1 "text scan exits 1"
-assert_contains "$OUT" "formats/pkg-gz-1.0.tar.gz!/pkg-gz-1.0/pkg/settings.py:7" "text names archive!/member:line"
-assert_contains "$OUT" "formats/nest-1.0.tar.gz!/nest-1.0/vendor/inner-0.1-py3-none-any.whl!/inner/data/bundle.zip!/conf/secret.ini:4" \
-	"text names a nested location with !/"
-assert_contains "$OUT" "twice.py:5" "text lists the second occurrence too"
+assert_py "text names archive!/member and line:column" \
+	"text_has('formats/pkg-gz-1.0.tar.gz!/pkg-gz-1.0/pkg/settings.py', 7, 13)"
+assert_py "text names a nested location joined with !/" \
+	"text_has('formats/nest-1.0.tar.gz!/nest-1.0/vendor/inner-0.1-py3-none-any.whl!/inner/data/bundle.zip!/conf/secret.ini', 4, 12)"
+assert_py "text lists the second occurrence of a secret too" \
+	"text_has('formats/plain/twice.py', 5, 12)"
 assert_contains "$OUT" "ghp_…" "text shows the redacted secret"
 assert_py "text ends with the summary line on stdout" \
 	"re.match(r'$SUMMARY_RE', out.rstrip('\n').splitlines()[-1])"

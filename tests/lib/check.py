@@ -11,6 +11,7 @@
           man, notes    the fixtures' manifest rows and notes.json (with --fx)
           F(**kw)       findings whose keys equal kw (e.g. F(secret=s, line=3))
           loc(f)        [(line, column), ...] of a finding's locations
+          text_has(location, line[, column])  text output lists that place
           fp(rule, s)   hex sha256 of "rule:s"
     check.py findings --out F --fx DIR [--set S] [--case C]... [--exact] [--no-column]
         Checks that every selected manifest row was reported exactly once with
@@ -91,11 +92,25 @@ def context(args):
         if os.path.exists(np_):
             notes = json.load(open(np_))
 
+    def text_has(location, line, column=None):
+        """Text output names `location` with an occurrence at line[:column]: either
+        flat ("loc:line:col") or grouped (a header line, then indented "line:col")."""
+        want = "%s:%s" % (line, column) if column else str(line)
+        if re.search(re.escape(location) + ":" + re.escape(want) + r"\b", out):
+            return True
+        header = None
+        for l in out.splitlines():
+            if l and not l[0].isspace():
+                header = l.rstrip()
+            elif header == location and re.search(r"(^|\s)" + re.escape(want) + r"\b", l):
+                return True
+        return False
+
     def F(**kw):
         return [f for f in findings if all(f.get(k) == v for k, v in kw.items())]
 
     return dict(out=out, err=err, outb=outb, errb=errb, j=j, rows=rows, findings=findings,
-                man=man, notes=notes, F=F, loc=locations, fp=fp, re=re, json=json, os=os,
+                man=man, notes=notes, F=F, text_has=text_has, loc=locations, fp=fp, re=re, json=json, os=os,
                 norm_path=norm_path)
 
 
