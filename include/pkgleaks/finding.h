@@ -18,7 +18,8 @@ struct pl_finding {
 	size_t secret_len;
 	char fingerprint[65];       /* hex SHA-256 of "<rule id>:<secret>" */
 	char *source;               /* file on disk as reached from the input (owned) */
-	char *path;                 /* path inside archives, "!/"-joined; "" for plain files (owned) */
+	char *path;                 /* path inside archives, "!/"-joined; "" for plain files (owned).
+	                               source and path are raw bytes: escape them to print */
 	char *before;               /* up to 80 bytes of the line before the secret (owned, escaped) */
 	char *after;                /* up to 80 bytes of the line after it (owned, escaped) */
 	struct pl_position *positions; /* every occurrence in this file, in order (owned) */

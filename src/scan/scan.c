@@ -97,7 +97,7 @@ struct file_ctx {
 	struct scan *scan;
 	struct pl_chunker *chunker;
 	const struct job *job;
-	char *source_display; /* escaped */
+	char *source_display; /* the name as given (raw bytes; reports escape) */
 	uint64_t bytes;
 	struct pl_walk walk;
 	int fd;
@@ -181,7 +181,7 @@ static int64_t fd_seek(void *ctx, int64_t off, int whence)
 static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct job *job)
 {
 	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = job, .fd = -1, .pos = -1};
-	fc.source_display = pl_escape(job->source, strlen(job->source));
+	fc.source_display = pl_xstrdup(job->source);
 	int is_stdin = strcmp(job->source, "-") == 0;
 	fc.fd = is_stdin ? STDIN_FILENO : open(job->source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
@@ -249,9 +249,7 @@ static void visit(struct scan *s, const char *path, size_t rel, unsigned depth)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0) {
-		char *shown = pl_escape(path, strlen(path));
-		sink_error(s, shown, "", strerror(errno));
-		free(shown);
+		sink_error(s, path, "", strerror(errno));
 		return;
 	}
 	/* Inside a tree, links are not followed: no loops, no escaping the tree. */
@@ -267,12 +265,10 @@ static void visit(struct scan *s, const char *path, size_t rel, unsigned depth)
 
 static void walk_dir(struct scan *s, const char *dir, size_t rel, unsigned depth)
 {
-	char *shown = pl_escape(dir, strlen(dir));
 	DIR *d = depth > PL_MAX_DIR_DEPTH ? NULL : opendir(dir);
 	if (!d) {
-		sink_error(s, shown, "", depth > PL_MAX_DIR_DEPTH ? "directory tree too deep"
-								   : strerror(errno));
-		free(shown);
+		sink_error(s, dir, "", depth > PL_MAX_DIR_DEPTH ? "directory tree too deep"
+								 : strerror(errno));
 		return;
 	}
 	char **names = NULL;
@@ -294,7 +290,6 @@ static void walk_dir(struct scan *s, const char *dir, size_t rel, unsigned depth
 		free(names[i]);
 	}
 	free(names);
-	free(shown);
 }
 
 static int expand_input(struct scan *s, const char *in)
@@ -305,13 +300,12 @@ static int expand_input(struct scan *s, const char *in)
 		return 0;
 	}
 	if (stat(in, &st) < 0) {
-		char *shown = pl_escape(in, strlen(in));
-		sink_error(s, shown, "", strerror(errno));
-		free(shown);
+		sink_error(s, in, "", strerror(errno));
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		add_job(s, in, 0);
+		if (!pl_ignore_match(s->ignore, in, ""))
+			add_job(s, in, 0);
 		return 0;
 	}
 	if (s->opt->read_ignore_files) {

@@ -9,7 +9,6 @@
 
 #include "pkgleaks/error.h"
 #include "util/alloc.h"
-#include "util/escape.h"
 #include "walk/walk.h"
 
 /* Bytes read to sniff a blob; also the first chunk handed to the data callback. */
@@ -189,15 +188,13 @@ static int suspicious_name(const char *name)
 	       strcmp(name, "..") == 0;
 }
 
-/* Name of an entry, escaped for display; never NULL. */
+/* Name of an entry as stored (raw bytes: reports escape it); never NULL. */
 static char *entry_name(struct archive_entry *ent)
 {
 	const char *raw = archive_entry_pathname(ent);
 	if (!raw)
 		raw = archive_entry_pathname_utf8(ent);
-	if (!raw)
-		return pl_xstrdup("(unnamed)");
-	return pl_escape(raw, strlen(raw));
+	return pl_xstrdup(raw ? raw : "(unnamed)");
 }
 
 static int walk_entry(struct pl_walk *w, struct archive *a, struct archive_entry *ent,

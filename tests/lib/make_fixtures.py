@@ -411,6 +411,14 @@ class Gen:
         self.write(H + "/long-line.min.js", head + sec.encode() + b'";x=1;\n')
         self.expect(S, "longline", H + "/long-line.min.js", "", 1, len(head) + 1, sec)
 
+        # the same inside a .gz, with a filler that does not compress like a bomb
+        sec = self.secret()
+        head = b"var x=0;" + self.rng.randbytes(25 * 1000 * 1000).hex().encode() + b';var t="'
+        with open(self.path(H, "long-line-hex.js.gz"), "wb") as f:
+            f.write(gzip.compress(head + sec.encode() + b'";x=1;\n', compresslevel=1, mtime=0))
+        self.expect(S, "longline_gz", H + "/long-line-hex.js.gz", "", 1, len(head) + 1, sec,
+                    alt_paths=["long-line-hex.js", "data"])
+
         # a directory symlink loop on disk
         sec = self.secret()
         txt, ln, col = self.text_with(sec, line=3)
