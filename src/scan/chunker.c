@@ -28,7 +28,6 @@ struct pl_chunker {
 	/* Findings of the current blob. */
 	struct pl_finding **found;
 	size_t nfound, cap_found;
-	size_t cap_positions_tmp;
 	int overflow; /* more findings than PL_MAX_FINDINGS_PER_BLOB */
 };
 
@@ -125,10 +124,36 @@ static void record(struct pl_chunker *c, const struct hit *h, size_t line_start,
 	add_position(f, line, column);
 }
 
+/* One value found by several rules (a specific one and the generic
+ * assignment rule) is one secret: keep the most confident rule's hit. */
+static int outranks(const struct hit *a, const struct hit *b)
+{
+	if (a->rule->confidence != b->rule->confidence)
+		return a->rule->confidence > b->rule->confidence;
+	return a->rule->index < b->rule->index;
+}
+
+static void drop_overlaps(struct pl_chunker *c)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < c->nhits; i++) {
+		struct hit *h = &c->hits[i];
+		struct hit *prev = kept ? &c->hits[kept - 1] : NULL;
+		if (prev && h->secret_start < prev->secret_end) {
+			if (outranks(h, prev))
+				*prev = *h;
+			continue;
+		}
+		c->hits[kept++] = *h;
+	}
+	c->nhits = kept;
+}
+
 /* Turns the chunk's hits into positions: one sweep counting newlines. */
 static void resolve_hits(struct pl_chunker *c)
 {
 	qsort(c->hits, c->nhits, sizeof(*c->hits), hit_cmp);
+	drop_overlaps(c);
 	size_t pos = 0, line_start = 0;
 	uint64_t line = c->line;
 	int at_buf_start = 1; /* the current line began before buf[0] */
