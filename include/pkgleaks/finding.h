@@ -12,6 +12,12 @@ struct pl_position {
 	uint64_t column;
 };
 
+/* What the secret itself says, found offline (PyPI scope, JWT issuer, ...). */
+struct pl_detail {
+	char *key;   /* owned, e.g. "scope" */
+	char *value; /* owned, e.g. "project:requests" (escaped, printable) */
+};
+
 struct pl_finding {
 	const struct pl_rule *rule; /* borrowed from the compiled ruleset */
 	char *secret;               /* the raw value (owned); redact before printing */
@@ -24,6 +30,11 @@ struct pl_finding {
 	char *after;                /* up to 80 bytes of the line after it (owned, escaped) */
 	struct pl_position *positions; /* every occurrence in this file, in order (owned) */
 	size_t npositions;
+	struct pl_detail *details;  /* owned; see match/inspect.h */
+	size_t ndetails;
+	const char *encoding;       /* static: "" for plain text, else the decoder that
+	                               revealed it ("utf16le", "pyc", "json", "base64") */
+	const char *path_kind;      /* static: code, config, test, docs, example, other */
 };
 
 /* Frees the finding and everything it owns. NULL is allowed. */

@@ -32,6 +32,7 @@ struct pl_rule {
 	enum pl_checksum checksum;
 	enum pl_confidence confidence;
 	char *remediation;       /* how to revoke and replace; may be NULL */
+	char *inspect;           /* offline inspector (match/inspect.h) or NULL */
 	char **references;       /* documentation URLs */
 	char **examples;         /* texts in which the rule must find a secret */
 	char **example_secrets;  /* parallel to examples: the secret it must capture, or "" */

@@ -21,6 +21,11 @@ void pl_finding_free(struct pl_finding *f)
 	free(f->before);
 	free(f->after);
 	free(f->positions);
+	for (size_t i = 0; i < f->ndetails; i++) {
+		free(f->details[i].key);
+		free(f->details[i].value);
+	}
+	free(f->details);
 	free(f);
 }
 

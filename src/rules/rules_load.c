@@ -33,6 +33,7 @@ static void rule_free(struct pl_rule *r)
 	free(r->name);
 	free(r->pattern);
 	free(r->remediation);
+	free(r->inspect);
 	free(r->origin);
 	free_strv(r->keywords);
 	free_strv(r->references);
@@ -201,6 +202,8 @@ static int load_field(struct loader *l, struct pl_rule *r, const char *key, yaml
 		dst = &r->pattern;
 	else if (strcmp(key, "remediation") == 0)
 		dst = &r->remediation;
+	else if (strcmp(key, "inspect") == 0)
+		dst = &r->inspect;
 	if (dst) {
 		if (!s)
 			return where(l, v, r->id, key, " must be a string");

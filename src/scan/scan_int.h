@@ -49,4 +49,9 @@ int pl_ignore_add_file(struct pl_ignore *ig, const char *path);
 /* True when source (on disk) or path (inside archives) matches a glob. */
 int pl_ignore_match(const struct pl_ignore *ig, const char *source, const char *path);
 
+/* What kind of file a location is, for researchers who count leaks in tests
+ * and docs apart from code: "code", "config", "test", "docs", "example" or
+ * "other". Decided from the path inside archives (or the source when empty). */
+const char *pl_path_kind(const char *source, const char *path);
+
 #endif
