@@ -6,6 +6,7 @@
 #include "pkgleaks/error.h"
 #include "scan/scan_int.h"
 #include "util/alloc.h"
+#include "match/inspect.h"
 #include "util/escape.h"
 
 /* Bytes of the line shown either side of a secret. */
@@ -25,6 +26,9 @@ struct pl_chunker {
 	/* Position of buf[0] in the blob. */
 	uint64_t line;       /* 1-based line number at buf[0] */
 	uint64_t column;     /* 1-based column of buf[0] */
+	/* What is being fed: raw text (encoding "") or a decoded view. */
+	const char *encoding;
+	uint64_t fixed_line, fixed_column; /* fixed_line > 0: every position is this one */
 	/* Findings of the current blob. */
 	struct pl_finding **found;
 	size_t nfound, cap_found;
@@ -109,6 +113,11 @@ static void record(struct pl_chunker *c, const struct hit *h, size_t line_start,
 		f->rule = h->rule;
 		f->secret = pl_xstrndup(s, n);
 		f->secret_len = n;
+		f->encoding = c->encoding;
+		if (h->rule->inspect && !pl_inspect(h->rule->inspect, s, n, f)) {
+			pl_finding_free(f);
+			return;
+		}
 		pl_fingerprint(h->rule->id, s, n, f->fingerprint);
 		size_t from = h->secret_start - line_start > PL_CONTEXT ? h->secret_start - PL_CONTEXT
 									: line_start;
@@ -121,7 +130,12 @@ static void record(struct pl_chunker *c, const struct hit *h, size_t line_start,
 		PL_GROW(c->found, c->cap_found, c->nfound + 1);
 		c->found[c->nfound++] = f;
 	}
-	add_position(f, line, column);
+	if (c->fixed_line == PL_VIEW_NO_LINES)
+		add_position(f, 0, 0);
+	else if (c->fixed_line)
+		add_position(f, c->fixed_line, c->fixed_column);
+	else
+		add_position(f, line, column);
 }
 
 /* One value found by several rules (a specific one and the generic
@@ -205,13 +219,20 @@ static int match_chunk(struct pl_chunker *c, int final)
 	return 0;
 }
 
-static void emit_found(struct pl_chunker *c, const char *source, const char *path,
-		       const struct pl_emitter *em)
+void pl_chunker_begin(struct pl_chunker *c)
+{
+	c->nfound = 0;
+	c->overflow = 0;
+}
+
+void pl_chunker_end(struct pl_chunker *c, const char *source, const char *path,
+		    const struct pl_emitter *em)
 {
 	for (size_t i = 0; i < c->nfound; i++) {
 		struct pl_finding *f = c->found[i];
 		f->source = pl_xstrdup(source);
 		f->path = pl_xstrdup(path);
+		f->path_kind = pl_path_kind(source, path);
 		em->finding(em->ctx, f);
 	}
 	c->nfound = 0;
@@ -221,22 +242,25 @@ static void emit_found(struct pl_chunker *c, const char *source, const char *pat
 	c->overflow = 0;
 }
 
-int pl_chunker_scan_blob(struct pl_chunker *c, const char *source, const char *path,
-			 const unsigned char *head, size_t headlen, struct pl_stream *rest,
-			 const struct pl_emitter *em, uint64_t *bytes)
+static int feed(struct pl_chunker *c, const unsigned char *head, size_t headlen,
+		struct pl_stream *rest, uint64_t *bytes)
 {
 	const size_t cap = PL_CHUNK_SIZE + PL_CHUNK_OVERLAP;
-	c->len = 0;
 	c->line = 1;
 	c->column = 1;
 	c->nhits = 0;
-	memcpy(c->buf, head, headlen);
-	c->len = headlen;
-	*bytes = headlen;
+	c->len = 0;
 	int rc = 0, eof = 0;
+	/* The head is at most the walker's sniff size, far below one chunk. */
+	if (headlen > cap)
+		headlen = cap;
+	if (headlen)
+		memcpy(c->buf, head, headlen);
+	c->len = headlen;
+	*bytes += headlen;
 	while (rc == 0 && !eof) {
 		while (c->len < cap) {
-			ssize_t n = rest->read(rest->ctx, c->buf + c->len, cap - c->len);
+			ssize_t n = rest ? rest->read(rest->ctx, c->buf + c->len, cap - c->len) : 0;
 			if (n <= 0) {
 				eof = 1;
 				rc = n < 0 ? -1 : 0;
@@ -253,6 +277,53 @@ int pl_chunker_scan_blob(struct pl_chunker *c, const char *source, const char *p
 		else if (rc < 0)
 			pl_error_set(PL_EIO, "%s", saved);
 	}
-	emit_found(c, source, path, em);
+	return rc;
+}
+
+int pl_chunker_feed_stream(struct pl_chunker *c, const unsigned char *head, size_t headlen,
+			   struct pl_stream *rest, uint64_t *bytes)
+{
+	c->encoding = "";
+	c->fixed_line = c->fixed_column = 0;
+	return feed(c, head, headlen, rest, bytes);
+}
+
+struct mem_src {
+	const char *data;
+	size_t len, pos;
+};
+
+static ssize_t mem_read(void *ctx, void *buf, size_t n)
+{
+	struct mem_src *m = ctx;
+	if (n > m->len - m->pos)
+		n = m->len - m->pos;
+	memcpy(buf, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+int pl_chunker_feed_view(struct pl_chunker *c, const struct pl_view *v)
+{
+	c->encoding = v->encoding;
+	c->fixed_line = v->line;
+	c->fixed_column = v->column;
+	struct mem_src m = {v->text, v->len, 0};
+	struct pl_stream s = {.read = mem_read, .ctx = &m};
+	uint64_t bytes = 0;
+	int rc = feed(c, NULL, 0, &s, &bytes);
+	c->encoding = "";
+	c->fixed_line = c->fixed_column = 0;
+	return rc;
+}
+
+int pl_chunker_scan_blob(struct pl_chunker *c, const char *source, const char *path,
+			 const unsigned char *head, size_t headlen, struct pl_stream *rest,
+			 const struct pl_emitter *em, uint64_t *bytes)
+{
+	pl_chunker_begin(c);
+	*bytes = 0;
+	int rc = pl_chunker_feed_stream(c, head, headlen, rest, bytes);
+	pl_chunker_end(c, source, path, em);
 	return rc;
 }

@@ -14,7 +14,7 @@
 #include "pkgleaks/error.h"
 #include "scan/scan_int.h"
 #include "util/alloc.h"
-#include "util/escape.h"
+#include "util/buf.h"
 
 /* Directory trees deeper than this are a loop or an attack. */
 #define PL_MAX_DIR_DEPTH 256
@@ -125,14 +125,102 @@ static void emit_warning(void *ctx, const char *path, const char *why)
 	sink_warning(fc->scan, fc->source_display, path, why);
 }
 
+/* The innermost name of a blob: what decoders go by. */
+static const char *blob_name(const struct file_ctx *fc, const char *path)
+{
+	return path[0] ? path : fc->source_display;
+}
+
+/* Reads the rest of a blob after its head into b; 1 when it all fit. */
+static int buffer_blob(struct pl_buf *b, const unsigned char *head, size_t headlen,
+		       struct pl_stream *rest)
+{
+	if (pl_buf_append(b, head, headlen) < 0)
+		return 0;
+	char tmp[65536];
+	for (;;) {
+		ssize_t n = rest->read(rest->ctx, tmp, sizeof(tmp));
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 1;
+		if (pl_buf_append(b, tmp, (size_t)n) < 0) {
+			/* Too big to decode: keep what we read for raw matching. */
+			b->max = 0;
+			(void)pl_buf_append(b, tmp, (size_t)n);
+			return 0;
+		}
+	}
+}
+
+/* The buffered start of a blob, then the rest of its stream. */
+struct concat_src {
+	const char *data;
+	size_t len, pos;
+	struct pl_stream *rest; /* NULL when the buffer is the whole blob */
+};
+
+static ssize_t concat_read(void *ctx, void *buf, size_t n)
+{
+	struct concat_src *c = ctx;
+	if (c->pos < c->len) {
+		if (n > c->len - c->pos)
+			n = c->len - c->pos;
+		memcpy(buf, c->data + c->pos, n);
+		c->pos += n;
+		return (ssize_t)n;
+	}
+	return c->rest ? c->rest->read(c->rest->ctx, buf, n) : 0;
+}
+
+/* Raw matching of a buffered blob (and whatever of it is still unread),
+ * then its decoded views when the whole blob fit. */
+static int scan_buffered(struct file_ctx *fc, const char *path, struct pl_buf *b, int whole,
+			 struct pl_stream *rest, uint64_t *n)
+{
+	const unsigned char *data = (const unsigned char *)(b->data ? b->data : "");
+	struct concat_src cs = {(const char *)data, b->len, 0, whole == 0 ? rest : NULL};
+	struct pl_stream s = {.read = concat_read, .ctx = &cs};
+	int rc = 0;
+	if (whole != 1 || !pl_decode_replaces_raw(data, b->len))
+		rc = pl_chunker_feed_stream(fc->chunker, NULL, 0, &s, n) < 0 ? -1 : 0;
+	else
+		*n += b->len;
+	if (whole != 1 || rc < 0)
+		return rc;
+	struct pl_views vs = {0};
+	if (pl_decode_views(blob_name(fc, path), data, b->len, &vs) < 0)
+		emit_error(fc, path, pl_error_message());
+	for (size_t i = 0; rc == 0 && i < vs.n; i++)
+		rc = pl_chunker_feed_view(fc->chunker, &vs.v[i]);
+	pl_views_release(&vs);
+	return rc;
+}
+
 static int on_data(void *ctx, const char *path, const unsigned char *head, size_t headlen,
 		   struct pl_stream *rest)
 {
 	struct file_ctx *fc = ctx;
 	struct pl_emitter em = {emit_finding, emit_error, fc};
 	uint64_t n = 0;
-	int rc = pl_chunker_scan_blob(fc->chunker, fc->source_display, path, head, headlen, rest,
-				      &em, &n);
+	int rc = 0;
+	pl_chunker_begin(fc->chunker);
+	if (!pl_decode_wants(blob_name(fc, path), head, headlen)) {
+		rc = pl_chunker_feed_stream(fc->chunker, head, headlen, rest, &n);
+	} else {
+		struct pl_buf b;
+		pl_buf_init(&b, PL_DECODE_MAX_BLOB);
+		int whole = buffer_blob(&b, head, headlen, rest);
+		char why[512];
+		snprintf(why, sizeof(why), "%s", pl_error_message());
+		rc = scan_buffered(fc, path, &b, whole, rest, &n);
+		if (whole < 0) {
+			pl_error_set(PL_EIO, "%s", why);
+			rc = -1;
+		}
+		pl_buf_release(&b);
+	}
+	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
 	fc->bytes += n;
 	atomic_fetch_add(&progress.bytes, n);
 	return rc;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decode/decode.h"
 #include "pkgleaks/match.h"
 #include "pkgleaks/scan.h"
 #include "walk/walk.h"
@@ -32,9 +33,20 @@ struct pl_chunker;
 int pl_chunker_new(const struct pl_ruleset *rs, struct pl_chunker **out);
 void pl_chunker_free(struct pl_chunker *c);
 
-/* Matches one blob (head bytes, then the rest of the stream) and emits its
- * findings, grouped by (rule, secret), even when reading fails midway.
- * Returns bytes matched via *bytes; -1 when reading failed (message set). */
+/* A blob is matched between begin and end: its raw stream and any decoded
+ * views; findings are grouped by (rule, secret) over all of them and emitted
+ * by pl_chunker_end, also after a read error (what was found still counts). */
+void pl_chunker_begin(struct pl_chunker *c);
+/* Matches head bytes, then the rest of the stream; adds bytes matched to
+ * *bytes. -1 when reading failed (message set). */
+int pl_chunker_feed_stream(struct pl_chunker *c, const unsigned char *head, size_t headlen,
+			   struct pl_stream *rest, uint64_t *bytes);
+/* Matches one decoded view (decode/decode.h); positions follow its rules. */
+int pl_chunker_feed_view(struct pl_chunker *c, const struct pl_view *v);
+void pl_chunker_end(struct pl_chunker *c, const char *source, const char *path,
+		    const struct pl_emitter *em);
+
+/* begin + feed_stream + end, for a blob with no views. */
 int pl_chunker_scan_blob(struct pl_chunker *c, const char *source, const char *path,
 			 const unsigned char *head, size_t headlen, struct pl_stream *rest,
 			 const struct pl_emitter *em, uint64_t *bytes);
