@@ -18,6 +18,8 @@ struct pl_match {
 	const struct pl_rule *rule;
 	size_t start, end;               /* the whole regex match */
 	size_t secret_start, secret_end; /* the `secret` capture */
+	size_t part2_start, part2_end;   /* composite rules: the second part's secret
+	                                    (the first is secret_start..end); else 0, 0 */
 };
 
 /* Return 0 to go on, non-zero to stop the scan (returned by pl_matcher_scan). */

@@ -26,7 +26,11 @@ enum pl_checksum {
 struct pl_rule {
 	char *id;                /* stable identifier, e.g. "github-pat-classic" */
 	char *name;              /* human name, e.g. "GitHub personal access token" */
-	char *pattern;           /* PCRE2 syntax; named group `secret` is the secret */
+	char *pattern;           /* PCRE2 syntax; named group `secret` is the secret;
+	                            NULL for a composite rule */
+	char **parts;            /* composite rule: ids of the two rules it pairs (an id
+	                            and its secret), NULL otherwise; see docs/rules.md */
+	unsigned distance;       /* composite: most bytes between the two parts' starts */
 	char **keywords;         /* literals that must occur in the match (case-insensitive) */
 	double min_entropy;      /* Shannon bits/char the secret must reach; 0 = no check */
 	enum pl_checksum checksum;

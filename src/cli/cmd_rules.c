@@ -40,7 +40,7 @@ static int list_json(const struct pl_ruleset *rs)
 	for (size_t i = 0; i < pl_ruleset_count(rs); i++) {
 		const struct pl_rule *r = pl_ruleset_get(rs, i);
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:o, s:o}", "id", r->id, "name",
-				      r->name, "pattern", r->pattern, "confidence",
+				      r->name, "pattern", r->pattern ? r->pattern : "", "confidence",
 				      pl_confidence_name(r->confidence), "min_entropy", r->min_entropy,
 				      "keywords", strv_json(r->keywords), "references",
 				      strv_json(r->references));

@@ -28,6 +28,8 @@ struct pl_matcher {
 	struct window *open;   /* per rule: the window being grown (hi == 0: none) */
 	struct window *wins;   /* closed windows of the current scan */
 	size_t nwins, cap_wins;
+	struct pl_match *found; /* confirmed matches, delivered after pairing */
+	size_t nfound, cap_found;
 	size_t len;            /* length of the text being scanned */
 };
 
@@ -63,6 +65,7 @@ void pl_matcher_free(struct pl_matcher *m)
 	pcre2_match_context_free(m->mctx);
 	free(m->open);
 	free(m->wins);
+	free(m->found);
 	free(m);
 }
 
@@ -145,8 +148,8 @@ struct scan_range {
 	void *ctx;
 };
 
-/* Runs one rule's PCRE2 program over one window; returns the callback's stop value. */
-static int confirm_window(struct pl_matcher *m, const struct window *w, size_t *last_end,
+/* Runs one rule's PCRE2 program over one window, collecting confirmed matches. */
+static void confirm_window(struct pl_matcher *m, const struct window *w, size_t *last_end,
 			  const struct scan_range *sr)
 {
 	const struct pl_rule *r = m->rs->rules[w->rule];
@@ -156,7 +159,7 @@ static int confirm_window(struct pl_matcher *m, const struct window *w, size_t *
 	while (off <= w->hi && off < sublen) {
 		int rc = pcre2_match(p->re, (PCRE2_SPTR)sr->text, sublen, off, 0, m->md, m->mctx);
 		if (rc < 0)
-			break; /* no match, or a resource limit: nothing confirmed */
+			return; /* no match, or a resource limit: nothing confirmed */
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
 		if (ov[0] > w->hi)
 			break;
@@ -166,14 +169,78 @@ static int confirm_window(struct pl_matcher *m, const struct window *w, size_t *
 		if (!passes_filters(r, p, ov, sr->text, sr->len))
 			continue;
 		*last_end = ov[1];
-		struct pl_match match = {
+		PL_GROW(m->found, m->cap_found, m->nfound + 1);
+		m->found[m->nfound++] = (struct pl_match){
 			.rule = r,
 			.start = ov[0],
 			.end = ov[1],
 			.secret_start = ov[2 * p->secret_group],
 			.secret_end = ov[2 * p->secret_group + 1],
 		};
-		int stop = sr->fn(&match, sr->text, sr->ctx);
+	}
+}
+
+static size_t gap(const struct pl_match *a, const struct pl_match *b)
+{
+	return a->start > b->start ? a->start - b->start : b->start - a->start;
+}
+
+/* Pairs parts of composite rules: each first part takes the nearest unused
+ * second part within the rule's distance; both then stand as one match. */
+static void pair_composites(struct pl_matcher *m)
+{
+	const struct pl_ruleset *rs = m->rs;
+	size_t n = m->nfound;
+	for (size_t c = 0; c < rs->n; c++) {
+		const struct pl_rule_prog *cp = &rs->progs[c];
+		if (cp->part_a < 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			struct pl_match *a = &m->found[i];
+			if (!a->rule || a->rule->index != (unsigned)cp->part_a)
+				continue;
+			struct pl_match *best = NULL;
+			for (size_t j = 0; j < n; j++) {
+				struct pl_match *b = &m->found[j];
+				if (b->rule && b->rule->index == (unsigned)cp->part_b &&
+				    gap(a, b) <= rs->rules[c]->distance && (!best || gap(a, b) < gap(a, best)))
+					best = b;
+			}
+			if (!best)
+				continue;
+			struct pl_match pair = *a;
+			pair.rule = rs->rules[c];
+			pair.start = a->start < best->start ? a->start : best->start;
+			pair.end = a->end > best->end ? a->end : best->end;
+			pair.part2_start = best->secret_start;
+			pair.part2_end = best->secret_end;
+			best->rule = NULL; /* consumed */
+			PL_GROW(m->found, m->cap_found, m->nfound + 1);
+			a = &m->found[i]; /* the array may have moved */
+			a->rule = NULL;
+			m->found[m->nfound++] = pair;
+		}
+	}
+}
+
+static int match_cmp(const void *x, const void *y)
+{
+	const struct pl_match *a = x, *b = y;
+	if (a->rule->index != b->rule->index)
+		return a->rule->index < b->rule->index ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static int deliver(struct pl_matcher *m, const struct scan_range *sr)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < m->nfound; i++)
+		if (m->found[i].rule)
+			m->found[kept++] = m->found[i];
+	m->nfound = kept;
+	qsort(m->found, m->nfound, sizeof(*m->found), match_cmp);
+	for (size_t i = 0; i < m->nfound; i++) {
+		int stop = sr->fn(&m->found[i], sr->text, sr->ctx);
 		if (stop)
 			return stop;
 	}
@@ -198,12 +265,12 @@ int pl_matcher_scan(struct pl_matcher *m, const char *text, size_t len, size_t r
 	qsort(m->wins, m->nwins, sizeof(*m->wins), window_cmp);
 	struct scan_range sr = {text, len, report_from, report_to, fn, ctx};
 	size_t last_end = 0;
+	m->nfound = 0;
 	for (size_t i = 0; i < m->nwins; i++) {
 		if (i == 0 || m->wins[i].rule != m->wins[i - 1].rule)
 			last_end = 0;
-		int stop = confirm_window(m, &m->wins[i], &last_end, &sr);
-		if (stop)
-			return stop;
+		confirm_window(m, &m->wins[i], &last_end, &sr);
 	}
-	return 0;
+	pair_composites(m);
+	return deliver(m, &sr);
 }

@@ -12,15 +12,42 @@ struct probe {
 	int hits, secret_seen;
 };
 
+/* A composite match counts for the composite rule and for both its parts:
+ * pairing must not make a part's own examples fail. */
+static int matches_rule(const struct pl_match *m, const struct pl_rule *r)
+{
+	if (m->rule == r)
+		return 1;
+	return m->rule->parts &&
+	       (strcmp(m->rule->parts[0], r->id) == 0 || strcmp(m->rule->parts[1], r->id) == 0);
+}
+
+static int same_secret(const struct pl_match *m, const char *text, const char *want)
+{
+	size_t n = m->secret_end - m->secret_start, w = strlen(want);
+	if (m->part2_end <= m->part2_start)
+		return w == n && memcmp(text + m->secret_start, want, n) == 0;
+	size_t n2 = m->part2_end - m->part2_start;
+	return w == n + 1 + n2 && memcmp(text + m->secret_start, want, n) == 0 &&
+	       want[n] == ':' && memcmp(text + m->part2_start, want + n + 1, n2) == 0;
+}
+
 static int on_match(const struct pl_match *m, const char *text, void *ctx)
 {
 	struct probe *p = ctx;
-	if (m->rule != p->rule)
+	if (!matches_rule(m, p->rule))
 		return 0;
 	p->hits++;
-	size_t n = m->secret_end - m->secret_start;
-	if (strlen(p->want_secret) == n && memcmp(text + m->secret_start, p->want_secret, n) == 0)
+	if (m->rule == p->rule && same_secret(m, text, p->want_secret))
 		p->secret_seen = 1;
+	if (m->rule != p->rule && p->want_secret[0]) {
+		/* A part's pinned secret: one of the composite's two halves. */
+		size_t a = m->secret_end - m->secret_start, b = m->part2_end - m->part2_start;
+		size_t w = strlen(p->want_secret);
+		if ((w == a && memcmp(text + m->secret_start, p->want_secret, a) == 0) ||
+		    (w == b && memcmp(text + m->part2_start, p->want_secret, b) == 0))
+			p->secret_seen = 1;
+	}
 	return 0;
 }
 

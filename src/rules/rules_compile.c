@@ -14,6 +14,9 @@
 
 static int compile_pcre(struct pl_rule *r, struct pl_rule_prog *p)
 {
+	p->part_a = p->part_b = -1;
+	if (!r->pattern)
+		return 0; /* composite: resolved by resolve_parts */
 	int err;
 	PCRE2_SIZE off;
 	p->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
@@ -38,6 +41,8 @@ static int compile_pcre(struct pl_rule *r, struct pl_rule_prog *p)
 /* Asks Hyperscan whether it takes the pattern, and how wide a match can be. */
 static void probe_hyperscan(struct pl_rule *r, struct pl_rule_prog *p)
 {
+	if (!r->pattern)
+		return;
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *err = NULL;
 	if (hs_expression_info(r->pattern, HS_FLAG_PREFILTER, &info, &err) != HS_SUCCESS) {
@@ -100,6 +105,8 @@ static int collect_expressions(struct pl_ruleset *rs, struct hs_input *in)
 {
 	for (size_t i = 0; i < rs->n; i++) {
 		struct pl_rule *r = rs->rules[i];
+		if (!r->pattern)
+			continue;
 		if (!rs->progs[i].by_keyword) {
 			hs_input_add(in, r->pattern, HS_FLAG_PREFILTER, (unsigned)i);
 			continue;
@@ -168,7 +175,10 @@ static void compute_version(struct pl_ruleset *rs)
 		snprintf(params, sizeof(params), "|%.3f|%d|%d|", r->min_entropy, (int)r->checksum,
 			 (int)r->confidence);
 		EVP_DigestUpdate(ctx, r->id, strlen(r->id) + 1);
-		EVP_DigestUpdate(ctx, r->pattern, strlen(r->pattern) + 1);
+		if (r->pattern)
+			EVP_DigestUpdate(ctx, r->pattern, strlen(r->pattern) + 1);
+		for (char **part = r->parts; part && *part; part++)
+			EVP_DigestUpdate(ctx, *part, strlen(*part) + 1);
 		EVP_DigestUpdate(ctx, params, strlen(params));
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
@@ -288,6 +298,34 @@ static void cache_store(const struct pl_ruleset *rs)
 	free(path);
 }
 
+static int find_index(const struct pl_ruleset *rs, const char *id)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->rules[i]->id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A composite rule pairs two pattern rules found near each other. */
+static int resolve_parts(struct pl_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct pl_rule *r = rs->rules[i];
+		if (!r->parts)
+			continue;
+		int a = find_index(rs, r->parts[0]), b = find_index(rs, r->parts[1]);
+		if (a < 0 || b < 0 || !rs->rules[a]->pattern || !rs->rules[b]->pattern || a == b)
+			return pl_error_set(PL_EFORMAT,
+					    "rule %s (%s): parts must be two different pattern rules "
+					    "that exist (%s, %s)",
+					    r->id, r->origin, r->parts[0], r->parts[1]);
+		rs->progs[i].part_a = a;
+		rs->progs[i].part_b = b;
+		rs->progs[a].in_composite = rs->progs[b].in_composite = 1;
+	}
+	return 0;
+}
+
 int pl_ruleset_compile(struct pl_ruleset *rs)
 {
 	if (rs->db)
@@ -300,6 +338,9 @@ int pl_ruleset_compile(struct pl_ruleset *rs)
 		if (rc)
 			return rc;
 	}
+	int prc = resolve_parts(rs);
+	if (prc)
+		return prc;
 	compute_version(rs);
 	if (cache_load(rs) == 0)
 		return 0;

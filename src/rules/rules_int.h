@@ -19,6 +19,8 @@ struct pl_rule_prog {
 	unsigned max_width;    /* bytes from a hit's end back to the match start */
 	int by_keyword;        /* Hyperscan could not take the pattern: keywords prefilter it,
 	                          and the window spans max_width on both sides */
+	int part_a, part_b;    /* composite rule: indices of its parts; -1 otherwise */
+	int in_composite;      /* this rule is a part of some composite rule */
 };
 
 struct pl_ruleset {

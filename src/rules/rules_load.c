@@ -36,6 +36,7 @@ static void rule_free(struct pl_rule *r)
 	free(r->inspect);
 	free(r->origin);
 	free_strv(r->keywords);
+	free_strv(r->parts);
 	free_strv(r->references);
 	free_strv(r->examples);
 	free_strv(r->example_secrets);
@@ -213,6 +214,21 @@ static int load_field(struct loader *l, struct pl_rule *r, const char *key, yaml
 	}
 	if (strcmp(key, "keywords") == 0)
 		return load_strv(l, v, r->id, &r->keywords);
+	if (strcmp(key, "parts") == 0) {
+		int rc = load_strv(l, v, r->id, &r->parts);
+		if (rc == 0 && (!r->parts[0] || !r->parts[1] || r->parts[2]))
+			return where(l, v, r->id, "parts must name exactly two rules", NULL);
+		return rc;
+	}
+	if (strcmp(key, "distance") == 0) {
+		char *end;
+		unsigned long d = s ? strtoul(s, &end, 10) : 0;
+		if (!s || *end || d == 0 || d > 65536)
+			return where(l, v, r->id, "distance must be a number of bytes from 1 to 65536",
+				     NULL);
+		r->distance = (unsigned)d;
+		return 0;
+	}
 	if (strcmp(key, "references") == 0)
 		return load_strv(l, v, r->id, &r->references);
 	if (strcmp(key, "negative_examples") == 0)
@@ -266,8 +282,10 @@ static int load_rule(struct loader *l, yaml_node_t *n, struct pl_rule **out)
 				rc = load_field(l, r, key, yaml_document_get_node(l->doc, p->value));
 		}
 	}
-	if (rc == 0 && (!r->id || !r->pattern || !r->name))
-		rc = where(l, n, r->id, "id, name and pattern are required", NULL);
+	if (rc == 0 && (!r->id || !r->name || !r->pattern == !r->parts))
+		rc = where(l, n, r->id, "id, name and either pattern or parts are required", NULL);
+	if (rc == 0 && r->parts && !r->distance)
+		r->distance = 512;
 	if (rc == 0 && !r->examples)
 		rc = where(l, n, r->id, "at least one example is required", NULL);
 	if (rc) {

@@ -15,6 +15,8 @@
 struct hit {
 	const struct pl_rule *rule;
 	size_t secret_start, secret_end; /* relative to the chunk */
+	size_t part2_start, part2_end;   /* composite rules: the second part */
+	size_t span_end;                 /* where the last part ends (for overlaps) */
 };
 
 struct pl_chunker {
@@ -66,7 +68,9 @@ static int on_match(const struct pl_match *m, const char *text, void *ctx)
 	(void)text;
 	struct pl_chunker *c = ctx;
 	PL_GROW(c->hits, c->cap_hits, c->nhits + 1);
-	c->hits[c->nhits++] = (struct hit){m->rule, m->secret_start, m->secret_end};
+	size_t span_end = m->part2_end > m->secret_end ? m->part2_end : m->secret_end;
+	c->hits[c->nhits++] = (struct hit){m->rule, m->secret_start, m->secret_end,
+					   m->part2_start, m->part2_end, span_end};
 	return 0;
 }
 
@@ -97,12 +101,33 @@ static void add_position(struct pl_finding *f, uint64_t line, uint64_t column)
 	f->positions[f->npositions++] = (struct pl_position){line, column};
 }
 
+static void record_secret(struct pl_chunker *c, const struct hit *h, const char *s, size_t n,
+			  size_t line_start, uint64_t line, uint64_t column);
+
 /* Records one hit at (line, column); line_start is where its line begins in buf. */
 static void record(struct pl_chunker *c, const struct hit *h, size_t line_start,
 		   uint64_t line, uint64_t column)
 {
 	const char *s = c->buf + h->secret_start;
 	size_t n = h->secret_end - h->secret_start;
+	char *joined = NULL;
+	if (h->part2_end > h->part2_start) {
+		/* A composite secret is "<first part>:<second part>". */
+		size_t n2 = h->part2_end - h->part2_start;
+		joined = pl_xmalloc(n + 1 + n2);
+		memcpy(joined, s, n);
+		joined[n] = ':';
+		memcpy(joined + n + 1, c->buf + h->part2_start, n2);
+		s = joined;
+		n += 1 + n2;
+	}
+	record_secret(c, h, s, n, line_start, line, column);
+	free(joined);
+}
+
+static void record_secret(struct pl_chunker *c, const struct hit *h, const char *s, size_t n,
+			  size_t line_start, uint64_t line, uint64_t column)
+{
 	struct pl_finding *f = find_same(c, h->rule, s, n);
 	if (!f) {
 		if (c->nfound >= PL_MAX_FINDINGS_PER_BLOB) {
@@ -153,7 +178,7 @@ static void drop_overlaps(struct pl_chunker *c)
 	for (size_t i = 0; i < c->nhits; i++) {
 		struct hit *h = &c->hits[i];
 		struct hit *prev = kept ? &c->hits[kept - 1] : NULL;
-		if (prev && h->secret_start < prev->secret_end) {
+		if (prev && h->secret_start < prev->span_end) {
 			if (outranks(h, prev))
 				*prev = *h;
 			continue;
