@@ -1,31 +1,51 @@
-/* Decoder dispatch (stub until the decoders land: no views). */
-#include <stdlib.h>
-
+/* Dispatch: which decoders apply to a blob, in which order, and the shared
+ * bounded list of views. */
 #include "decode/decode.h"
 
-int pl_decode_wants(const char *path, const unsigned char *head, size_t headlen)
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decode/decode_int.h"
+#include "pkgleaks/error.h"
+#include "util/alloc.h"
+
+/* A NUL this early means binary (UTF-16 and .pyc are recognised before). */
+#define BINARY_SNIFF 8192
+
+static int ends_with(const char *s, const char *suffix)
 {
-	(void)path;
-	(void)head;
-	(void)headlen;
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+static int looks_binary(const unsigned char *d, size_t len)
+{
+	return memchr(d, 0, len < BINARY_SNIFF ? len : BINARY_SNIFF) != NULL;
+}
+
+int pl_views_add(struct pl_views *vs, char *text, size_t len, const char *encoding,
+		 uint64_t line, uint64_t column)
+{
+	if (vs->n >= PL_DECODE_MAX_VIEWS) {
+		free(text);
+		return pl_error_set(PL_ELIMIT, "more than %u decoded views; the rest not scanned",
+				    PL_DECODE_MAX_VIEWS);
+	}
+	if (len > pl_views_room(vs)) {
+		free(text);
+		return pl_error_set(PL_ELIMIT, "decoded views pass %u bytes; the rest not scanned",
+				    PL_DECODE_MAX_VIEW_BYTES);
+	}
+	PL_GROW(vs->v, vs->cap, vs->n + 1);
+	vs->v[vs->n++] = (struct pl_view){text, len, encoding, line, column};
+	vs->total += len;
 	return 0;
 }
 
-int pl_decode_views(const char *path, const unsigned char *data, size_t len,
-		    struct pl_views *out)
+size_t pl_views_room(const struct pl_views *vs)
 {
-	(void)path;
-	(void)data;
-	(void)len;
-	(void)out;
-	return 0;
-}
-
-int pl_decode_replaces_raw(const unsigned char *data, size_t len)
-{
-	(void)data;
-	(void)len;
-	return 0;
+	return vs->total >= PL_DECODE_MAX_VIEW_BYTES ? 0 : PL_DECODE_MAX_VIEW_BYTES - vs->total;
 }
 
 void pl_views_release(struct pl_views *vs)
@@ -33,6 +53,59 @@ void pl_views_release(struct pl_views *vs)
 	for (size_t i = 0; i < vs->n; i++)
 		free(vs->v[i].text);
 	free(vs->v);
-	vs->v = NULL;
-	vs->n = vs->cap = vs->total = 0;
+	memset(vs, 0, sizeof(*vs));
+}
+
+int pl_decode_wants(const char *path, const unsigned char *head, size_t headlen)
+{
+	if (path && (ends_with(path, ".pyc") || ends_with(path, ".pyo") || pl_json_name(path)))
+		return 1;
+	if (pl_pyc_header(head, headlen) || pl_utf16_detect(head, headlen, NULL))
+		return 1;
+	if (looks_binary(head, headlen))
+		return 0;
+	/* Base64 may hide in any text, but buffering every text blob costs
+	 * memory: only when its head already shows a decodable run. */
+	return pl_base64_probe(head, headlen);
+}
+
+int pl_decode_replaces_raw(const unsigned char *data, size_t len)
+{
+	return !pl_pyc_header(data, len) && pl_utf16_detect(data, len, NULL) != PL_UTF16_NONE;
+}
+
+/* Base64 inside the view a decoder just added (if it added one). */
+static int base64_in_new_view(struct pl_views *out, size_t before, int with_lines)
+{
+	if (out->n == before)
+		return 0;
+	const struct pl_view v = out->v[before]; /* copy: out->v may move */
+	return pl_base64_views(v.text, v.len, with_lines, out);
+}
+
+int pl_decode_views(const char *path, const unsigned char *data, size_t len,
+		    struct pl_views *out)
+{
+	if (len > PL_DECODE_MAX_BLOB)
+		return 0;
+	size_t before = out->n;
+	int rc;
+	if (pl_pyc_header(data, len)) {
+		rc = pl_pyc_views(data, len, out);
+		return rc < 0 ? rc : base64_in_new_view(out, before, 0);
+	}
+	if (pl_utf16_detect(data, len, NULL)) {
+		rc = pl_utf16_views(data, len, out);
+		return rc < 0 ? rc : base64_in_new_view(out, before, 1);
+	}
+	if (looks_binary(data, len))
+		return 0;
+	if (path && pl_json_name(path)) {
+		/* The unescaped view holds everything the raw text does (same
+		 * lines), and base64 with \/ escapes only becomes whole there. */
+		rc = pl_json_views(data, len, out);
+		if (rc < 0 || out->n > before)
+			return rc < 0 ? rc : base64_in_new_view(out, before, 1);
+	}
+	return pl_base64_views((const char *)data, len, 1, out);
 }

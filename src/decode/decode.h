@@ -18,6 +18,9 @@
 #define PL_DECODE_MAX_DEPTH 2
 /* Total bytes of views made from one blob (a bound on amplification). */
 #define PL_DECODE_MAX_VIEW_BYTES (64u * 1024 * 1024)
+/* Views made from one blob (a bound on per-view overhead: a blob of many
+ * small base64 runs). */
+#define PL_DECODE_MAX_VIEWS 4096
 
 /* One decoded text. Positions of matches in it are reported as:
  * - line == 0: lines and columns counted in `text` itself (its lines are the
@@ -56,5 +59,11 @@ int pl_decode_views(const char *path, const unsigned char *data, size_t len,
 int pl_decode_replaces_raw(const unsigned char *data, size_t len);
 
 void pl_views_release(struct pl_views *vs);
+
+/* Split string literals ('abc' + 'def', Python's 'abc' 'def') joined into one
+ * literal per chain, lines kept (src/decode/concat.c; encoding "concat"). */
+int pl_decode_concat(const unsigned char *data, size_t len, struct pl_views *out);
+/* True when data holds at least one such chain (cheap; for pl_decode_wants). */
+int pl_decode_has_concat(const unsigned char *data, size_t len);
 
 #endif

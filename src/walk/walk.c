@@ -194,7 +194,12 @@ static char *entry_name(struct archive_entry *ent)
 	const char *raw = archive_entry_pathname(ent);
 	if (!raw)
 		raw = archive_entry_pathname_utf8(ent);
-	return pl_xstrdup(raw ? raw : "(unnamed)");
+	if (!raw)
+		return pl_xstrdup("(unnamed)");
+	/* "./usr/lib/x" (as in .deb data) and "usr/lib/x" are the same member. */
+	while (raw[0] == '.' && raw[1] == '/' && raw[2])
+		raw += 2;
+	return pl_xstrdup(raw);
 }
 
 static int walk_entry(struct pl_walk *w, struct archive *a, struct archive_entry *ent,
