@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # `make bench`: the speed, memory and detection figures of issue 2, measured in
 # one run on the same files (see bench/bench.py for what each figure is).
-# Environment: PKGLEAKS (build/pkgleaks), BENCH_MATCH (build/bench/bench_match),
+# Environment: PKGLEAKS (BUILD_DIR/pkgleaks), BENCH_MATCH (BUILD_DIR/bench/bench_match),
 # CORPUS (../shared/corpus), BENCH_RUNS (3), BENCH_NO_BOMB=1 to skip the 2 GiB bomb.
+# Usage: bench/run.sh [BUILD_DIR] [bench.py options]   (make bench passes its build dir)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export PKGLEAKS=${PKGLEAKS:-$ROOT/build/pkgleaks}
-export BENCH_MATCH=${BENCH_MATCH:-$ROOT/build/bench/bench_match}
+BUILD=$ROOT/build
+if [ $# -gt 0 ] && [ -d "$1" ]; then
+	BUILD=$(cd "$1" && pwd)
+	shift
+fi
+export PKGLEAKS=${PKGLEAKS:-$BUILD/pkgleaks}
+export BENCH_MATCH=${BENCH_MATCH:-$BUILD/bench/bench_match}
 export CORPUS=${CORPUS:-$ROOT/../shared/corpus}
 
 for tool in gzip unzip tar ar python3; do

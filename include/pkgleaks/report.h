@@ -47,8 +47,8 @@ int pl_report_apply_baseline(struct pl_report *r, const char *path);
 int pl_report_write_baseline(const struct pl_report *r, const char *path);
 
 /* Sorts findings and errors, writes them in the chosen format to out, then
- * the summary line: for text to out, for machine formats to summary (the CLI
- * passes stderr, or NULL for quiet). PL_EIO when writing fails. */
+ * the summary line to summary (NULL: none). The CLI passes out for text,
+ * stderr for machine formats, NULL with --quiet. PL_EIO when writing fails. */
 int pl_report_write(struct pl_report *r, FILE *out, FILE *summary);
 
 /* Per-file errors recorded so far, warnings not counted (for exit codes). */

@@ -31,6 +31,10 @@ struct pl_rule {
 	char **parts;            /* composite rule: ids of the two rules it pairs (an id
 	                            and its secret), NULL otherwise; see docs/rules.md */
 	unsigned distance;       /* composite: most bytes between the two parts' starts */
+	int by_keyword;          /* `prefilter: keywords`: Hyperscan looks for the keywords
+	                            only, PCRE2 searches `window` bytes either side; for
+	                            patterns too costly for Hyperscan's prefilter compiler */
+	unsigned window;         /* bytes either side of a keyword hit (default 4096) */
 	char **keywords;         /* literals that must occur in the match (case-insensitive) */
 	double min_entropy;      /* Shannon bits/char the secret must reach; 0 = no check */
 	enum pl_checksum checksum;

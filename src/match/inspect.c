@@ -70,11 +70,6 @@ static void add_raw(struct pl_finding *f, const char *key, const char *value, si
 	free(esc);
 }
 
-static void add_str(struct pl_finding *f, const char *key, const char *value)
-{
-	add_raw(f, key, value, strlen(value), PL_INSPECT_MAX_VALUE);
-}
-
 /* "2026-01-01T00:00:00Z", or 0 when t has no such form (hostile numbers). */
 static int iso_time(int64_t t, char out[32])
 {
@@ -341,6 +336,48 @@ static void add_name_list(struct pl_finding *f, const char *key, const char *lab
 	free(v);
 }
 
+static int printable_ascii(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+	return n > 0;
+}
+
+/* Reads the caveat sections into sc; 1 when the macaroon ran to its
+ * signature, 0 when it was cut short (what was read is kept). */
+static int read_caveats(struct mac_reader *r, struct pypi_scope *sc)
+{
+	uint64_t type;
+	const unsigned char *data;
+	size_t dn;
+	for (size_t ncav = 0; ncav < PL_INSPECT_MAX_CAVEATS; ncav++) {
+		int fields = 0, third_party = 0, rc;
+		const unsigned char *cid = NULL;
+		size_t cid_len = 0;
+		while ((rc = read_packet(r, &type, &data, &dn)) == 1) {
+			fields++;
+			if (type == MAC_IDENTIFIER) {
+				cid = data;
+				cid_len = dn;
+			} else if (type == MAC_LOCATION || type == MAC_VID) {
+				third_party = 1;
+			} else {
+				return 0;
+			}
+		}
+		if (rc < 0)
+			return 0;
+		if (fields == 0) /* the empty section that ends the caveats */
+			return read_packet(r, &type, &data, &dn) == 1 && type == MAC_SIGNATURE;
+		if (cid && !third_party)
+			read_caveat(sc, cid, cid_len);
+		else
+			sc->unknown++;
+	}
+	return 0;
+}
+
 static int inspect_pypi(const char *s, size_t len, struct pl_finding *f)
 {
 	if (len > 5 && memcmp(s, "pypi-", 5) == 0) {
@@ -351,27 +388,26 @@ static int inspect_pypi(const char *s, size_t len, struct pl_finding *f)
 	unsigned char *raw = b64_decode(s, len, 0, &n);
 	if (!raw)
 		return 0;
-	struct mac_reader r = { raw, n, 0 };
-	const unsigned char *loc = NULL, *data;
-	size_t loc_len = 0, dn;
+	struct mac_reader r = { raw, n, 1 };
+	const unsigned char *loc = NULL, *id = NULL, *data;
+	size_t loc_len = 0, id_len = 0, dn;
 	uint64_t type;
-	int have_id = 0, rc;
-	if (n < 1 || raw[0] != 2) {
-		free(raw);
-		return 0;
-	}
-	r.off = 1;
-	while ((rc = read_packet(&r, &type, &data, &dn)) == 1) {
-		if (type == MAC_LOCATION) {
-			loc = data;
-			loc_len = dn;
-		} else if (type == MAC_IDENTIFIER) {
-			have_id = 1;
-		} else {
-			break; /* no other field belongs in the header */
+	int rc = -1;
+	if (n >= 1 && raw[0] == 2) {
+		while ((rc = read_packet(&r, &type, &data, &dn)) == 1 &&
+		       (type == MAC_LOCATION || type == MAC_IDENTIFIER)) {
+			if (type == MAC_LOCATION) {
+				loc = data;
+				loc_len = dn;
+			} else {
+				id = data;
+				id_len = dn;
+			}
 		}
 	}
-	if (!have_id || (rc != 0 && type != MAC_LOCATION && type != MAC_IDENTIFIER)) {
+	/* The identifier is text in every PyPI token (a UUID, or JSON in older
+	 * ones): random bytes after a copied prefix fail here. */
+	if (!id || !printable_ascii(id, id_len) || rc == 1) {
 		free(raw);
 		return 0;
 	}
@@ -382,26 +418,7 @@ static int inspect_pypi(const char *s, size_t len, struct pl_finding *f)
 		fprintf(stderr, "pkgleaks: out of memory (inspecting a PyPI token)\n");
 		abort();
 	}
-	for (size_t ncav = 0; rc == 0 && ncav < PL_INSPECT_MAX_CAVEATS; ncav++) {
-		int fields = 0, third_party = 0;
-		const unsigned char *cid = NULL;
-		size_t cid_len = 0;
-		while ((rc = read_packet(&r, &type, &data, &dn)) == 1) {
-			fields++;
-			if (type == MAC_IDENTIFIER) {
-				cid = data;
-				cid_len = dn;
-			} else if (type == MAC_LOCATION || type == MAC_VID) {
-				third_party = 1;
-			}
-		}
-		if (rc != 0 || fields == 0)
-			break; /* truncated, or the empty section that ends the caveats */
-		if (cid && !third_party)
-			read_caveat(&sc, cid, cid_len);
-		else
-			sc.unknown++;
-	}
+	int complete = rc == 0 && read_caveats(&r, &sc);
 	if (loc)
 		add_raw(f, "location", (const char *)loc, loc_len, PL_INSPECT_MAX_VALUE);
 	if (json_array_size(sc.names))
@@ -410,8 +427,10 @@ static int inspect_pypi(const char *s, size_t len, struct pl_finding *f)
 		add_name_list(f, "scope", "project ids: ", sc.ids);
 	else if (sc.oidc)
 		pl_finding_add_detail(f, "scope", "trusted publisher");
-	else
+	else if (sc.user || (complete && !sc.unknown))
 		pl_finding_add_detail(f, "scope", "account");
+	else
+		pl_finding_add_detail(f, "scope", "unknown");
 	if (sc.have_exp) {
 		add_time(f, "expires", sc.exp);
 		add_expired(f, sc.exp);
@@ -421,6 +440,8 @@ static int inspect_pypi(const char *s, size_t len, struct pl_finding *f)
 		snprintf(buf, sizeof(buf), "%zu", sc.unknown);
 		pl_finding_add_detail(f, "unknown_caveats", buf);
 	}
+	if (!complete)
+		pl_finding_add_detail(f, "truncated", "yes");
 	json_decref(sc.names);
 	json_decref(sc.ids);
 	free(raw);
@@ -472,7 +493,7 @@ static int inspect_aws(const char *s, size_t len, struct pl_finding *f)
 	for (int i = 0; i < 6; i++)
 		z = z << 8 | b[i];
 	char account[24];
-	snprintf(account, sizeof(account), "%012" PRIu64, (z & 0x7fffffffff80ULL) >> 7);
+	snprintf(account, sizeof(account), "%012" PRIu64, (uint64_t)((z & 0x7fffffffff80ULL) >> 7));
 	pl_finding_add_detail(f, "account", account);
 	for (size_t i = 0; i < sizeof(aws_canary_accounts) / sizeof(aws_canary_accounts[0]); i++)
 		if (strcmp(account, aws_canary_accounts[i]) == 0)
@@ -588,10 +609,11 @@ static int inspect_discord(const char *s, size_t len, struct pl_finding *f)
 	int ok = n >= 17 && n <= 20;
 	uint64_t id = 0;
 	for (size_t i = 0; ok && i < n; i++) {
-		ok = raw[i] >= '0' && raw[i] <= '9';
-		id = id * 10 + (uint64_t)(raw[i] - '0');
+		ok = raw[i] >= '0' && raw[i] <= '9' && id <= (UINT64_MAX - 9) / 10;
+		if (ok)
+			id = id * 10 + (uint64_t)(raw[i] - '0');
 	}
-	ok = ok && raw[0] != '0' && id <= UINT64_MAX / 2;
+	ok = ok && raw[0] != '0';
 	if (ok) {
 		pl_finding_add_detail(f, "bot_id", (const char *)raw);
 		add_time(f, "bot_created", (int64_t)((id >> 22) / 1000 + 1420070400ULL));
@@ -611,29 +633,28 @@ struct key_facts {
 };
 
 /* A PEM inside a JSON or source string has its newlines as the two
- * characters '\' 'n' (GCP service-account JSON). Returns a new string when
+ * characters '\' 'n' (GCP service-account JSON). Returns a new buffer when
  * anything was unescaped, else NULL. Two passes cover a JSON string that
  * was itself escaped into a string. */
 static char *unescape_newlines(const char *s, size_t len, size_t *out_len)
 {
-	if (!find_mem(s, len, "\\n") && !find_mem(s, len, "\\r"))
-		return NULL;
-	char *cur = pl_xstrndup(s, len);
+	char *cur = NULL;
+	const char *in = s;
 	size_t n = len;
-	for (int pass = 0; pass < 2 && (strstr(cur, "\\n") || strstr(cur, "\\r")); pass++) {
+	for (int pass = 0; pass < 2 && (find_mem(in, n, "\\n") || find_mem(in, n, "\\r")); pass++) {
 		char *out = pl_xmalloc(n + 1);
 		size_t j = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (cur[i] == '\\' && i + 1 < n && strchr("nr/\\", cur[i + 1])) {
-				char c = cur[++i];
+			if (in[i] == '\\' && i + 1 < n && strchr("nr/\\", in[i + 1]) && in[i + 1]) {
+				char c = in[++i];
 				out[j++] = c == 'n' ? '\n' : c == 'r' ? '\r' : c;
 			} else {
-				out[j++] = cur[i];
+				out[j++] = in[i];
 			}
 		}
 		out[j] = '\0';
 		free(cur);
-		cur = out;
+		in = cur = out;
 		n = j;
 	}
 	*out_len = n;
@@ -655,6 +676,8 @@ static int pem_find(const char *s, size_t len, struct pem_frame *fr)
 	if (!b)
 		return 0;
 	const char *label = b + 6, *end = s + len;
+	while (label < end && *label == ' ')
+		label++;
 	const char *close = find_mem(label, (size_t)(end - label), "-----");
 	if (!close)
 		close = find_mem(label, (size_t)(end - label), "----");
@@ -825,7 +848,7 @@ static void evp_key_type(EVP_PKEY *pk, struct key_facts *k)
 	case EVP_PKEY_EC:
 		if (EVP_PKEY_get_group_name(pk, group, sizeof(group), &glen) == 1) {
 			const char *nist = EC_curve_nid2nist(OBJ_sn2nid(group));
-			snprintf(k->type, sizeof(k->type), "EC %s", nist ? nist : group);
+			snprintf(k->type, sizeof(k->type), "EC %.48s", nist ? nist : group);
 		} else {
 			snprintf(k->type, sizeof(k->type), "EC");
 		}
@@ -956,8 +979,17 @@ static void key_facts_read(const char *s, size_t len, struct key_facts *k)
 	} else if (label_is(&fr, "DSA PRIVATE KEY")) {
 		k->format = "openssl-dsa";
 		kind = "DSA";
+	} else if (label_is(&fr, "SSH2 ENCRYPTED PRIVATE KEY")) {
+		/* ssh.com's format says ENCRYPTED even with cipher "none"; not read. */
+		k->format = "ssh2";
+		k->parsed = 1;
+		goto cleanup;
 	} else {
 		k->format = "pem";
+		if (find_mem(fr.label, fr.label_len, "ENCRYPTED")) {
+			k->encrypted = 1;
+			goto cleanup;
+		}
 	}
 	if (legacy_encrypted(&fr, k)) {
 		k->encrypted = 1;

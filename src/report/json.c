@@ -93,6 +93,19 @@ static json_t *references(const struct pl_rule *rule)
 	return arr;
 }
 
+json_t *pl_json_details(const struct pl_finding *f)
+{
+	json_t *o = pl_json_obj();
+	for (size_t i = 0; i < f->ndetails; i++)
+		pl_json_set(o, f->details[i].key, pl_json_str(f->details[i].value));
+	return o;
+}
+
+json_t *pl_json_encoding(const struct pl_finding *f)
+{
+	return pl_json_str(f->encoding && f->encoding[0] ? f->encoding : NULL);
+}
+
 static json_t *finding(const struct pl_report *r, const struct pl_finding *f)
 {
 	json_t *o = pl_json_obj();
@@ -107,6 +120,9 @@ static json_t *finding(const struct pl_report *r, const struct pl_finding *f)
 	pl_json_set(o, "line", pl_json_uint(first.line));
 	pl_json_set(o, "column", pl_json_uint(first.column));
 	pl_json_set(o, "confidence", pl_json_str(pl_confidence_name(f->rule->confidence)));
+	pl_json_set(o, "path_kind", pl_json_str(f->path_kind));
+	pl_json_set(o, "encoding", pl_json_encoding(f));
+	pl_json_set(o, "details", pl_json_details(f));
 	pl_json_set(o, "locations", positions(f));
 	pl_json_set(o, "remediation", pl_json_str(f->rule->remediation));
 	pl_json_set(o, "references", references(f->rule));

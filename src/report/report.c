@@ -240,7 +240,9 @@ int pl_report_write(struct pl_report *r, FILE *out, FILE *summary)
 	int rc = ops->write(r, out);
 	if (rc < 0)
 		return rc;
-	FILE *sf = r->opt.format == PL_FORMAT_TEXT ? out : summary;
+	/* The caller chooses where the summary goes (the CLI: out for text,
+	 * stderr for machine formats, NULL with --quiet). */
+	FILE *sf = summary;
 	if (!sf)
 		return 0;
 	write_summary(r, sf);

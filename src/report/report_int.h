@@ -49,6 +49,10 @@ void pl_json_set(json_t *obj, const char *key, json_t *value);  /* steals value 
 void pl_json_push(json_t *arr, json_t *value);                  /* steals value */
 json_t *pl_json_obj(void);
 json_t *pl_json_arr(void);
+/* A finding's details as one object ({} when none; a repeated key keeps
+ * its last value), and its encoding as a string or null for plain text. */
+json_t *pl_json_details(const struct pl_finding *f);
+json_t *pl_json_encoding(const struct pl_finding *f);
 /* Dumps doc and a newline to out (no flush), then drops doc; PL_EIO on
  * failure. */
 int pl_json_dump(json_t *doc, FILE *out, size_t flags);

@@ -179,6 +179,17 @@ static json_t *related(const struct pl_finding *f)
 	return arr;
 }
 
+/* What pkgleaks knows beyond SARIF's own fields, named as the JSON report
+ * names them (path_kind is pathKind here, SARIF's camelCase). */
+static json_t *result_properties(const struct pl_finding *f)
+{
+	json_t *props = pl_json_obj();
+	pl_json_set(props, "details", pl_json_details(f));
+	pl_json_set(props, "encoding", pl_json_encoding(f));
+	pl_json_set(props, "pathKind", pl_json_str(f->path_kind));
+	return props;
+}
+
 static json_t *result(const struct pl_report *r, const struct pl_finding *f, size_t rule_idx)
 {
 	json_t *res = pl_json_obj(), *locs = pl_json_arr(), *fps = pl_json_obj();
@@ -197,6 +208,7 @@ static json_t *result(const struct pl_report *r, const struct pl_finding *f, siz
 	}
 	pl_json_set(fps, "pkgleaks/v1", pl_json_str(f->fingerprint));
 	pl_json_set(res, "partialFingerprints", fps);
+	pl_json_set(res, "properties", result_properties(f));
 	free(text);
 	free(secret);
 	return res;

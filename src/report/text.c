@@ -36,16 +36,32 @@ static void print_also(const struct pl_finding *f, const struct style *s, FILE *
 	fprintf(out, "%s\n", s->reset);
 }
 
+/* What the secret says about itself, on one line: "scope=account, expires=…".
+ * Values are escaped by whoever added them (finding.h). */
+static void print_details(const struct pl_finding *f, FILE *out)
+{
+	if (!f->ndetails)
+		return;
+	fputs("    ", out);
+	for (size_t i = 0; i < f->ndetails; i++)
+		fprintf(out, "%s%s=%s", i ? ", " : "", f->details[i].key, f->details[i].value);
+	fputc('\n', out);
+}
+
 static void print_finding(const struct pl_report *r, const struct pl_finding *f,
 			  const struct style *s, FILE *out)
 {
 	struct pl_position p = pl_report_first(f);
 	char *secret = pl_finding_display_secret(f, r->opt.show_secrets);
-	fprintf(out, "  %" PRIu64 ":%" PRIu64 "  %s %s(%s, %s)%s\n", p.line, p.column,
-		f->rule->name, s->dim, f->rule->id, pl_confidence_name(f->rule->confidence),
-		s->reset);
+	fprintf(out, "  %" PRIu64 ":%" PRIu64 "  %s %s(%s, %s)", p.line, p.column, f->rule->name,
+		s->dim, f->rule->id, pl_confidence_name(f->rule->confidence));
+	/* Found only after decoding: the bytes on disk do not show it. */
+	if (f->encoding && f->encoding[0])
+		fprintf(out, " (in %s)", f->encoding);
+	fprintf(out, "%s\n", s->reset);
 	fprintf(out, "    %s%s%s%s%s\n", f->before ? f->before : "", s->red, secret, s->reset,
 		f->after ? f->after : "");
+	print_details(f, out);
 	print_also(f, s, out);
 	fprintf(out, "    %sfingerprint %.12s%s\n", s->dim, f->fingerprint, s->reset);
 	free(secret);

@@ -43,6 +43,11 @@ static void probe_hyperscan(struct pl_rule *r, struct pl_rule_prog *p)
 {
 	if (!r->pattern)
 		return;
+	if (r->by_keyword) {
+		p->by_keyword = 1;
+		p->max_width = r->window ? r->window : 4096;
+		return;
+	}
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *err = NULL;
 	if (hs_expression_info(r->pattern, HS_FLAG_PREFILTER, &info, &err) != HS_SUCCESS) {
@@ -171,14 +176,16 @@ static void compute_version(struct pl_ruleset *rs)
 	EVP_DigestUpdate(ctx, PKGLEAKS_VERSION, strlen(PKGLEAKS_VERSION));
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct pl_rule *r = rs->rules[i];
-		char params[64];
-		snprintf(params, sizeof(params), "|%.3f|%d|%d|", r->min_entropy, (int)r->checksum,
-			 (int)r->confidence);
+		char params[96];
+		snprintf(params, sizeof(params), "|%.3f|%d|%d|%d|%u|", r->min_entropy,
+			 (int)r->checksum, (int)r->confidence, r->by_keyword, r->window);
 		EVP_DigestUpdate(ctx, r->id, strlen(r->id) + 1);
 		if (r->pattern)
 			EVP_DigestUpdate(ctx, r->pattern, strlen(r->pattern) + 1);
 		for (char **part = r->parts; part && *part; part++)
 			EVP_DigestUpdate(ctx, *part, strlen(*part) + 1);
+		for (char **kw = r->keywords; kw && *kw; kw++)
+			EVP_DigestUpdate(ctx, *kw, strlen(*kw) + 1);
 		EVP_DigestUpdate(ctx, params, strlen(params));
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
@@ -222,37 +229,53 @@ static char *cache_path(const struct pl_ruleset *rs)
 	return p;
 }
 
+/* Installs a serialized database (the cache file format) into rs. */
+static int cache_parse(struct pl_ruleset *rs, const unsigned char *d, size_t len)
+{
+	unsigned long long n, size;
+	size_t per_rule = rs->n * CACHE_RULE_BYTES, head = 8 + 2 * sizeof(n);
+	if (len < head || memcmp(d, CACHE_MAGIC, 8) != 0)
+		return -1;
+	memcpy(&n, d + 8, sizeof(n));
+	memcpy(&size, d + 8 + sizeof(n), sizeof(size));
+	if (n != rs->n || size != len - head - per_rule || len < head + per_rule)
+		return -1;
+	const unsigned char *e = d + head;
+	for (size_t i = 0; i < rs->n; i++, e += CACHE_RULE_BYTES) {
+		rs->progs[i].by_keyword = e[0] != 0;
+		memcpy(&rs->progs[i].max_width, e + 1, 4);
+		if (rs->progs[i].max_width > PL_RULE_MAX_WINDOW)
+			return -1;
+	}
+	if (hs_deserialize_database((const char *)e, (size_t)size, &rs->db) != HS_SUCCESS) {
+		rs->db = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int cache_load(struct pl_ruleset *rs)
 {
+	if (&pl_embedded_db && pl_embedded_db.version &&
+	    strcmp(pl_embedded_db.version, rs->version) == 0 &&
+	    cache_parse(rs, pl_embedded_db.data, pl_embedded_db.len) == 0)
+		return 0;
 	char *path = cache_path(rs);
 	FILE *f = path ? fopen(path, "rb") : NULL;
 	free(path);
 	if (!f)
 		return -1;
-	char magic[8];
-	unsigned long long n = 0, size = 0;
-	char *flags = NULL, *blob = NULL;
-	int ok = fread(magic, 1, 8, f) == 8 && memcmp(magic, CACHE_MAGIC, 8) == 0 &&
-		 fread(&n, sizeof(n), 1, f) == 1 && n == rs->n &&
-		 fread(&size, sizeof(size), 1, f) == 1 && size < (1ull << 31);
-	size_t per_rule = rs->n * CACHE_RULE_BYTES;
-	if (ok) {
-		flags = pl_xmalloc(per_rule);
-		blob = pl_xmalloc(size);
-		ok = fread(flags, 1, per_rule, f) == per_rule && fread(blob, 1, size, f) == size &&
-		     hs_deserialize_database(blob, size, &rs->db) == HS_SUCCESS;
-	}
-	for (size_t i = 0; ok && i < rs->n; i++) {
-		const unsigned char *e = (const unsigned char *)flags + i * CACHE_RULE_BYTES;
-		rs->progs[i].by_keyword = e[0] != 0;
-		memcpy(&rs->progs[i].max_width, e + 1, 4);
-		if (rs->progs[i].max_width > PL_RULE_MAX_WINDOW)
-			ok = 0;
-	}
-	free(flags);
-	free(blob);
+	unsigned char *data = NULL;
+	size_t len = 0, cap = 0, got;
+	do {
+		PL_GROW(data, cap, len + 65536);
+		got = fread(data + len, 1, 65536, f);
+		len += got;
+	} while (got > 0 && len < (1u << 30));
+	int rc = ferror(f) ? -1 : cache_parse(rs, data, len);
 	fclose(f);
-	return ok ? 0 : -1;
+	free(data);
+	return rc;
 }
 
 static void mkdir_parents(const char *path)
@@ -268,32 +291,48 @@ static void mkdir_parents(const char *path)
 	free(d);
 }
 
+int pl_ruleset_serialize(const struct pl_ruleset *rs, unsigned char **out, size_t *len)
+{
+	char *blob = NULL;
+	size_t size = 0;
+	if (!rs->db || hs_serialize_database(rs->db, &blob, &size) != HS_SUCCESS)
+		return pl_error_set(PL_ERROR, "cannot serialize the Hyperscan database");
+	unsigned long long n = rs->n, sz = size;
+	size_t head = 8 + 2 * sizeof(n), total = head + rs->n * CACHE_RULE_BYTES + size;
+	unsigned char *d = pl_xmalloc(total), *e = d + head;
+	memcpy(d, CACHE_MAGIC, 8);
+	memcpy(d + 8, &n, sizeof(n));
+	memcpy(d + 8 + sizeof(n), &sz, sizeof(sz));
+	for (size_t i = 0; i < rs->n; i++, e += CACHE_RULE_BYTES) {
+		e[0] = rs->progs[i].by_keyword ? 1 : 0;
+		memcpy(e + 1, &rs->progs[i].max_width, 4);
+	}
+	memcpy(e, blob, size);
+	free(blob);
+	*out = d;
+	*len = total;
+	return 0;
+}
+
 /* Best effort: written to a temporary name, then renamed into place. */
 static void cache_store(const struct pl_ruleset *rs)
 {
-	char *path = cache_path(rs), *blob = NULL;
-	size_t size = 0;
-	if (!path || hs_serialize_database(rs->db, &blob, &size) != HS_SUCCESS) {
+	char *path = cache_path(rs);
+	unsigned char *data = NULL;
+	size_t len = 0;
+	if (!path || pl_ruleset_serialize(rs, &data, &len) < 0) {
 		free(path);
 		return;
 	}
 	mkdir_parents(path);
 	char *tmp = pl_xasprintf("%s.%ld.tmp", path, (long)getpid());
 	FILE *f = fopen(tmp, "wb");
-	unsigned long long n = rs->n, sz = size;
-	int ok = f && fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&n, sizeof(n), 1, f) == 1 &&
-		 fwrite(&sz, sizeof(sz), 1, f) == 1;
-	for (size_t i = 0; ok && i < rs->n; i++) {
-		unsigned char e[CACHE_RULE_BYTES] = {rs->progs[i].by_keyword ? 1 : 0};
-		memcpy(e + 1, &rs->progs[i].max_width, 4);
-		ok = fwrite(e, 1, sizeof(e), f) == sizeof(e);
-	}
-	ok = ok && fwrite(blob, 1, size, f) == size;
+	int ok = f && fwrite(data, 1, len, f) == len;
 	if (f && fclose(f) != 0)
 		ok = 0;
 	if (!ok || rename(tmp, path) != 0)
 		(void)unlink(tmp);
-	free(blob);
+	free(data);
 	free(tmp);
 	free(path);
 }

@@ -31,4 +31,18 @@ struct pl_ruleset {
 	char version[17];
 };
 
+/* The compiled database in the cache file format (magic, counts, per-rule
+ * prefilter facts, Hyperscan's serialization); the caller frees *out. */
+int pl_ruleset_serialize(const struct pl_ruleset *rs, unsigned char **out, size_t *len);
+
+/* The built-in ruleset's database, compiled at build time (tools/gen_db.c)
+ * and linked into the pkgleaks binary; absent (weak, NULL) in tests and
+ * tools, which fall back to the cache or compile. */
+struct pl_embedded_db {
+	const char *version; /* ruleset version it was compiled from */
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct pl_embedded_db pl_embedded_db __attribute__((weak));
+
 #endif

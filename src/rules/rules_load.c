@@ -220,6 +220,21 @@ static int load_field(struct loader *l, struct pl_rule *r, const char *key, yaml
 			return where(l, v, r->id, "parts must name exactly two rules", NULL);
 		return rc;
 	}
+	if (strcmp(key, "prefilter") == 0) {
+		if (!s || (strcmp(s, "keywords") && strcmp(s, "pattern")))
+			return where(l, v, r->id, "prefilter must be keywords or pattern", NULL);
+		r->by_keyword = strcmp(s, "keywords") == 0;
+		return 0;
+	}
+	if (strcmp(key, "window") == 0) {
+		char *end;
+		unsigned long w = s ? strtoul(s, &end, 10) : 0;
+		if (!s || *end || w == 0 || w > PL_RULE_MAX_WINDOW)
+			return where(l, v, r->id, "window must be a number of bytes from 1 to 65536",
+				     NULL);
+		r->window = (unsigned)w;
+		return 0;
+	}
 	if (strcmp(key, "distance") == 0) {
 		char *end;
 		unsigned long d = s ? strtoul(s, &end, 10) : 0;
@@ -286,6 +301,8 @@ static int load_rule(struct loader *l, yaml_node_t *n, struct pl_rule **out)
 		rc = where(l, n, r->id, "id, name and either pattern or parts are required", NULL);
 	if (rc == 0 && r->parts && !r->distance)
 		r->distance = 512;
+	if (rc == 0 && r->by_keyword && !r->keywords)
+		rc = where(l, n, r->id, "prefilter: keywords needs keywords", NULL);
 	if (rc == 0 && !r->examples)
 		rc = where(l, n, r->id, "at least one example is required", NULL);
 	if (rc) {

@@ -66,7 +66,7 @@ require_corpus() {
 # True when the binary was built with AddressSanitizer (memory caps then do not apply).
 is_asan() {
 	if [ -z "${_PL_ASAN:-}" ]; then
-		if grep -aq -e __asan_init -e __asan_report "$PKGLEAKS" 2>/dev/null ||
+		if [ "${PKGLEAKS_SANITIZED:-0}" = 1 ] || grep -aq -e __asan_init -e __asan_report "$PKGLEAKS" 2>/dev/null ||
 			{ command -v ldd >/dev/null && ldd "$PKGLEAKS" 2>/dev/null | grep -q libasan; }; then
 			_PL_ASAN=1
 		else

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pkgleaks/error.h"
+#include "match/inspect.h"
 #include "pkgleaks/report.h"
 #include "test.h"
 #include "util/alloc.h"
@@ -45,6 +46,20 @@ static struct pl_finding *mk(const struct pl_rule *rule, const char *secret, con
 	f->positions = pl_xmalloc(sizeof(*f->positions));
 	f->positions[0] = (struct pl_position){ line, col };
 	f->npositions = 1;
+	f->encoding = "";
+	f->path_kind = "code";
+	return f;
+}
+
+/* A finding as inspectors and decoders leave it: details, found inside
+ * base64, in a test file. */
+static struct pl_finding *mk_inspected(const char *source)
+{
+	struct pl_finding *f = mk(&rule_a, "pypi-AgEIcHlwaS5vcmcCJDRm", source, "pkg/tests/conf.py", 5, 3);
+	pl_finding_add_detail(f, "scope", "projects: requests");
+	pl_finding_add_detail(f, "expires", "2026-01-01T00:00:00Z");
+	f->encoding = "base64";
+	f->path_kind = "test";
 	return f;
 }
 
@@ -220,7 +235,8 @@ static void test_text(void)
 	pl_report_init(&r, &opt);
 	fill(&r);
 	pl_report_sink.finding(&r, mk(&rule_a, "ghp_evil", "x\x1b[31m.txt", "", 1, 1));
-	char *out = write_report(&r, PL_FORMAT_TEXT, NULL);
+	pl_report_sink.finding(&r, mk_inspected("c.tar.gz"));
+	char *sum = NULL, *out = write_report(&r, PL_FORMAT_TEXT, &sum);
 	CHECK(strstr(out, "a.txt\n  2:5  Password in code (generic-password, low)\n") != NULL);
 	CHECK(strstr(out, "    token = \"ghp_\u2026\"\n    also at 9:4, 12:1\n") != NULL);
 	CHECK(strstr(out, "b.tar.gz!/pkg/settings.py\n  3:9  GitHub personal access token") != NULL);
@@ -230,11 +246,23 @@ static void test_text(void)
 	CHECK(strstr(out, "x\\x1b[31m.txt") != NULL);
 	CHECK(strchr(out, '\033') == NULL);
 	CHECK(strstr(out, "hunter2hunter2") == NULL);
-	CHECK(strstr(out, "\n3 secrets (6 occurrences) in 3 files with findings;") != NULL);
+	/* Details on one line under the secret; decoded findings say so. */
+	CHECK(strstr(out, "c.tar.gz!/pkg/tests/conf.py\n"
+			  "  5:3  GitHub personal access token (github-pat-classic, high) (in base64)\n"
+			  "    token = \"pypi\u2026\"\n"
+			  "    scope=projects: requests, expires=2026-01-01T00:00:00Z\n"
+			  "    fingerprint ") != NULL);
+	/* Plain findings have neither. */
+	CHECK(strstr(out, "(in )") == NULL);
+	CHECK(strstr(out, "    token = \"ghp_\u2026\"\n    also at") != NULL);
+	/* The caller chooses where the summary goes. */
+	CHECK(sum && strncmp(sum, "4 secrets (7 occurrences) in 4 files with findings;", 51) == 0);
+	free(sum);
 	free(out);
 	r.opt.color = 1;
 	out = write_report(&r, PL_FORMAT_TEXT, NULL);
 	CHECK(strstr(out, "\033[1ma.txt\033[0m\n") != NULL);
+	CHECK(strstr(out, "(github-pat-classic, high) (in base64)\033[0m\n") != NULL);
 	CHECK(strstr(out, "\033[31mghp_\u2026\033[0m") != NULL);
 	free(out);
 	pl_report_release(&r);
@@ -244,11 +272,21 @@ static void test_text(void)
 
 static void check_finding_json(json_t *f)
 {
-	static const char *keys[] = { "rule",       "name",       "secret",   "fingerprint",
-				      "source",     "path",       "line",     "column",
-				      "confidence", "locations",  "remediation" };
+	static const char *keys[] = { "rule",       "name",      "secret",      "fingerprint",
+				      "source",     "path",      "line",        "column",
+				      "confidence", "locations", "remediation", "path_kind",
+				      "encoding",   "details" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		CHECK(json_object_get(f, keys[i]) != NULL);
+	/* details is always an object of strings; encoding a string or null. */
+	json_t *details = json_object_get(f, "details"), *v;
+	const char *k;
+	CHECK(json_is_object(details));
+	json_object_foreach(details, k, v)
+		CHECK(json_is_string(v));
+	json_t *enc = json_object_get(f, "encoding");
+	CHECK(json_is_null(enc) || (json_is_string(enc) && json_string_length(enc) > 0));
+	CHECK(json_is_string(json_object_get(f, "path_kind")));
 }
 
 static void test_json(void)
@@ -272,6 +310,9 @@ static void test_json(void)
 	CHECK(json_array_size(json_object_get(f, "locations")) == 3);
 	CHECK(json_integer_value(json_object_get(f, "line")) == 7);
 	CHECK(json_is_null(json_object_get(json_array_get(fs, 0), "remediation")));
+	CHECK(json_object_size(json_object_get(f, "details")) == 0);
+	CHECK(json_is_null(json_object_get(f, "encoding")));
+	CHECK_STR(json_string_value(json_object_get(f, "path_kind")), "code");
 	CHECK(json_array_size(json_object_get(doc, "errors")) == 1);
 	CHECK(json_array_size(json_object_get(doc, "warnings")) == 1);
 	json_t *sum = json_object_get(doc, "summary");
@@ -290,15 +331,28 @@ static void test_jsonl(void)
 	fill(&r);
 	/* A member name that is not UTF-8 must still give valid JSON. */
 	pl_report_sink.finding(&r, mk(&rule_a, "ghp_x", "z.zip", "bad\xff.py", 1, 1));
+	/* So must a detail value that broke the escaping contract. */
+	struct pl_finding *g = mk_inspected("y.tar.gz");
+	pl_finding_add_detail(g, "raw", "bad\xff\x01");
+	pl_report_sink.finding(&r, g);
 	char *out = write_report(&r, PL_FORMAT_JSONL, NULL);
-	size_t lines = 0;
+	size_t lines = 0, inspected = 0;
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
 		json_t *f = json_loads(line, 0, NULL);
 		CHECK(f != NULL);
 		check_finding_json(f);
+		json_t *d = json_object_get(f, "details");
+		if (json_object_size(d)) {
+			inspected++;
+			CHECK_STR(json_string_value(json_object_get(d, "scope")), "projects: requests");
+			CHECK_STR(json_string_value(json_object_get(d, "expires")), "2026-01-01T00:00:00Z");
+			CHECK_STR(json_string_value(json_object_get(d, "raw")), "bad\\xff\\x01");
+			CHECK_STR(json_string_value(json_object_get(f, "encoding")), "base64");
+			CHECK_STR(json_string_value(json_object_get(f, "path_kind")), "test");
+		}
 		json_decref(f);
 	}
-	CHECK(lines == 4);
+	CHECK(lines == 5 && inspected == 1);
 	free(out);
 	pl_report_release(&r);
 }
@@ -406,13 +460,28 @@ static void check_sarif_shape(const char *text)
 	json_t *rules = json_object_get(json_object_get(json_object_get(run, "tool"), "driver"), "rules");
 	CHECK(json_array_size(rules) == 2);
 	json_t *results = json_object_get(run, "results");
-	CHECK(json_array_size(results) == 4);
+	CHECK(json_array_size(results) == 5);
+	size_t inspected = 0;
 	for (size_t i = 0; i < json_array_size(results); i++) {
 		json_t *res = json_array_get(results, i);
 		json_t *rule = json_array_get(rules, (size_t)json_integer_value(json_object_get(res, "ruleIndex")));
 		CHECK_STR(json_string_value(json_object_get(rule, "id")),
 			  json_string_value(json_object_get(res, "ruleId")));
+		json_t *props = json_object_get(res, "properties");
+		CHECK(json_is_object(json_object_get(props, "details")));
+		CHECK(json_is_string(json_object_get(props, "pathKind")));
+		json_t *enc = json_object_get(props, "encoding");
+		if (json_is_string(enc)) {
+			inspected++;
+			CHECK_STR(json_string_value(enc), "base64");
+			CHECK_STR(json_string_value(json_object_get(props, "pathKind")), "test");
+			CHECK_STR(json_string_value(json_object_get(json_object_get(props, "details"), "scope")),
+				  "projects: requests");
+		} else {
+			CHECK(json_is_null(enc));
+		}
 	}
+	CHECK(inspected == 1);
 	CHECK(strstr(text, "\"uri\": \"my%20dir/caf%C3%A9%3A1.tar.gz\"") != NULL);
 	CHECK(strstr(text, "\"fullyQualifiedName\": \"b.tar.gz!/pkg/settings.py\"") != NULL);
 	CHECK(strstr(text, "\"pkgleaks/v1\": \"") != NULL);
@@ -438,6 +507,7 @@ static void test_sarif(void)
 	pl_report_init(&r, NULL);
 	fill(&r);
 	pl_report_sink.finding(&r, mk(&rule_a, "ghp_x", "my dir/caf\u00e9:1.tar.gz", "", 4, 0));
+	pl_report_sink.finding(&r, mk_inspected("c.tar.gz"));
 	char *out = write_report(&r, PL_FORMAT_SARIF, NULL);
 	check_sarif_shape(out);
 	char *path = tmp_path("report.sarif");
