@@ -24,7 +24,18 @@ struct pl_limits {
 
 void pl_limits_default(struct pl_limits *l);
 
-/* Where results go. Called with the scan's lock held, from worker threads. */
+/* What the scan learnt about one top-level file (an artifact). */
+struct pl_file_facts {
+	uint64_t size;          /* bytes of the file as read */
+	uint64_t bytes_scanned; /* bytes matched, all layers together */
+	char sha256[65];        /* hex SHA-256 of the file; "" unless hash_inputs */
+	int64_t newest_mtime;   /* newest member modification time (Unix s), -1 if none */
+	int stopped_by_limit;   /* a limit ended the scan of this file early */
+};
+
+/* Where results go. Called with the scan's lock held, from worker threads.
+ * For one top-level file, every finding, error and metadata call comes
+ * before its file_done/file_facts. */
 struct pl_sink_ops {
 	/* Takes ownership of f. */
 	void (*finding)(void *ctx, struct pl_finding *f);
@@ -34,6 +45,13 @@ struct pl_sink_ops {
 	void (*warning)(void *ctx, const char *source, const char *path, const char *reason);
 	/* One top-level file finished; bytes is what was matched. */
 	void (*file_done)(void *ctx, const char *source, uint64_t bytes);
+	/* Optional (may be NULL): the same moment, with everything known. */
+	void (*file_facts)(void *ctx, const char *source, const struct pl_file_facts *facts);
+	/* Optional (may be NULL): a package metadata file met inside the file
+	 * (PKG-INFO, *.dist-info/METADATA, package/package.json, a .deb's control,
+	 * a gem's metadata.gz), its text bounded to 1 MiB. */
+	void (*metadata)(void *ctx, const char *source, const char *path, const char *text,
+			 size_t len);
 };
 
 struct pl_scan_options {
@@ -41,7 +59,11 @@ struct pl_scan_options {
 	struct pl_limits limits;
 	const char *const *ignore;   /* path globs (NULL-terminated), as .pkgleaksignore */
 	int read_ignore_files;       /* also read .pkgleaksignore in cwd and directory inputs */
+	int hash_inputs;             /* compute each top-level file's SHA-256 (file_facts) */
 };
+
+/* True when an archive member path names package metadata (see metadata). */
+int pl_scan_is_metadata(const char *path);
 
 void pl_scan_options_default(struct pl_scan_options *o);
 

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 
 /* Directory trees deeper than this are a loop or an attack. */
 #define PL_MAX_DIR_DEPTH 256
+/* Metadata files handed to the sink are at most this long. */
+#define PL_METADATA_MAX (1024 * 1024)
 
 void pl_limits_default(struct pl_limits *l)
 {
@@ -102,6 +105,7 @@ struct file_ctx {
 	struct pl_walk walk;
 	int fd;
 	int64_t pos;
+	EVP_MD_CTX *sha;   /* hashing a stream that cannot be re-read (stdin) */
 };
 
 static void emit_finding(void *ctx, struct pl_finding *f)
@@ -123,6 +127,38 @@ static void emit_warning(void *ctx, const char *path, const char *why)
 {
 	struct file_ctx *fc = ctx;
 	sink_warning(fc->scan, fc->source_display, path, why);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+int pl_scan_is_metadata(const char *path)
+{
+	const char *base = base_name(path);
+	size_t depth = count_char(path, '/');
+	if (strstr(path, "!/")) /* only a .deb's control is one level down */
+		return strncmp(path, "control.tar", 11) == 0 && strcmp(base, "control") == 0 &&
+		       count_char(path, '!') == 1;
+	if (strcmp(base, "PKG-INFO") == 0)
+		return depth >= 1 && depth <= 2;
+	if (strcmp(base, "METADATA") == 0) {
+		size_t n = strlen(path);
+		return depth == 1 && n > 20 && strstr(path, ".dist-info/METADATA") == path + n - 19;
+	}
+	if (strcmp(base, "package.json") == 0)
+		return depth == 1;
+	return strcmp(path, "metadata.gz") == 0 || strcmp(path, "metadata") == 0;
 }
 
 /* The innermost name of a blob: what decoders go by. */
@@ -205,12 +241,19 @@ static int on_data(void *ctx, const char *path, const unsigned char *head, size_
 	uint64_t n = 0;
 	int rc = 0;
 	pl_chunker_begin(fc->chunker);
-	if (!pl_decode_wants(blob_name(fc, path), head, headlen)) {
+	int meta = fc->scan->sink->metadata && pl_scan_is_metadata(path);
+	if (!meta && !pl_decode_wants(blob_name(fc, path), head, headlen)) {
 		rc = pl_chunker_feed_stream(fc->chunker, head, headlen, rest, &n);
 	} else {
 		struct pl_buf b;
 		pl_buf_init(&b, PL_DECODE_MAX_BLOB);
 		int whole = buffer_blob(&b, head, headlen, rest);
+		if (meta && whole == 1 && b.len <= PL_METADATA_MAX) {
+			pthread_mutex_lock(&fc->scan->lock);
+			fc->scan->sink->metadata(fc->scan->sink_ctx, fc->source_display, path,
+						 b.data ? b.data : "", b.len);
+			pthread_mutex_unlock(&fc->scan->lock);
+		}
 		char why[512];
 		snprintf(why, sizeof(why), "%s", pl_error_message());
 		rc = scan_buffered(fc, path, &b, whole, rest, &n);
@@ -245,6 +288,8 @@ static ssize_t fd_read(void *ctx, void *buf, size_t n)
 		return pl_error_set(PL_EIO, "read error: %s", strerror(errno));
 	if (fc->pos >= 0)
 		fc->pos += r;
+	else if (fc->sha)
+		EVP_DigestUpdate(fc->sha, buf, (size_t)r);
 	fc->walk.source_bytes += (uint64_t)r;
 	if (pl_walk_account(&fc->walk, 0) < 0)
 		return -1;
@@ -266,6 +311,39 @@ static int64_t fd_seek(void *ctx, int64_t off, int whence)
 	return fc->pos;
 }
 
+static EVP_MD_CTX *new_sha256(void)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+		fprintf(stderr, "pkgleaks: cannot initialise SHA-256\n");
+		abort();
+	}
+	return c;
+}
+
+/* A seekable file is hashed after the walk (zip reading jumps around); the
+ * pages are in the cache by then. A stream was hashed as it was read. */
+static void finish_hash(struct file_ctx *fc, struct pl_file_facts *facts)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (!fc->sha) {
+		fc->sha = new_sha256();
+		static _Thread_local unsigned char buf[1 << 16];
+		ssize_t r;
+		off_t off = 0;
+		facts->size = 0;
+		while ((r = pread(fc->fd, buf, sizeof(buf), off)) > 0) {
+			EVP_DigestUpdate(fc->sha, buf, (size_t)r);
+			off += r;
+		}
+		facts->size = (uint64_t)off;
+	}
+	EVP_DigestFinal_ex(fc->sha, md, &n);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(facts->sha256 + 2 * i, 3, "%02x", md[i]);
+}
+
 static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct job *job)
 {
 	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = job, .fd = -1, .pos = -1};
@@ -284,16 +362,28 @@ static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct j
 	fc.walk = (struct pl_walk){.limits = &s->opt->limits, .ops = &walk_ops, .ctx = &fc,
 				   .top_name = job->source};
 	struct pl_stream top = {.read = fd_read, .seek = fc.pos >= 0 ? fd_seek : NULL, .ctx = &fc};
+	if (s->opt->hash_inputs && fc.pos < 0)
+		fc.sha = new_sha256();
 	if (pl_walk_run(&fc.walk, &top) < 0 && !fc.walk.stop_reported && !fc.walk.stopped)
 		sink_error(s, fc.source_display, "", pl_error_message());
+	struct pl_file_facts facts = {.size = fc.walk.source_bytes, .bytes_scanned = fc.bytes,
+				      .newest_mtime = fc.walk.newest_mtime,
+				      .stopped_by_limit = fc.walk.stopped};
+	if (fc.pos >= 0)
+		facts.size = (uint64_t)st.st_size;
+	if (s->opt->hash_inputs)
+		finish_hash(&fc, &facts);
 	atomic_fetch_add(&progress.files, 1);
 	pthread_mutex_lock(&s->lock);
 	if (s->sink->file_done)
 		s->sink->file_done(s->sink_ctx, fc.source_display, fc.bytes);
+	if (s->sink->file_facts)
+		s->sink->file_facts(s->sink_ctx, fc.source_display, &facts);
 	pthread_mutex_unlock(&s->lock);
 cleanup:
 	if (fc.fd >= 0 && !is_stdin)
 		close(fc.fd);
+	EVP_MD_CTX_free(fc.sha);
 	free(fc.source_display);
 }
 

@@ -212,6 +212,8 @@ static int walk_entry(struct pl_walk *w, struct archive *a, struct archive_entry
 		w->ops->warning(w->ctx, path, "member name is absolute or climbs out with '..'");
 	if (!raw && w->ops->ignored(w->ctx, path))
 		goto cleanup;
+	if (!raw && archive_entry_mtime_is_set(ent) && archive_entry_mtime(ent) > w->newest_mtime)
+		w->newest_mtime = (int64_t)archive_entry_mtime(ent);
 	struct entry_src es = {.w = w, .a = a};
 	struct pl_stream s = {.read = entry_read, .ctx = &es};
 	rc = walk_blob(w, &s, path, raw ? depth : depth + 1, raw ? filters + 1 : 0);
@@ -362,6 +364,7 @@ cleanup:
 int pl_walk_run(struct pl_walk *w, struct pl_stream *top)
 {
 	w->produced = 0;
+	w->newest_mtime = -1;
 	w->stopped = 0;
 	w->stop_reported = 0;
 	w->last_error[0] = '\0';

@@ -53,6 +53,7 @@ struct pl_walk {
 	const char *top_name;  /* the top-level file's name, for messages */
 	uint64_t source_bytes; /* bytes read from the top-level file */
 	uint64_t produced;     /* bytes produced by every decompression layer */
+	int64_t newest_mtime;  /* newest member mtime seen (-1: none) */
 	double deadline;       /* CLOCK_MONOTONIC seconds after which reading stops */
 	int stopped;           /* a limit ended this top-level file */
 	int stop_reported;     /* ...and the reason was reported */

@@ -205,7 +205,7 @@ static void test_pypi(void)
 	CHECK_KEEP("pypi-macaroon", PYPI_CTRL, "location=pypi.org; scope=projects: evil\\x1b[31m");
 	CHECK_KEEP("pypi-macaroon", PYPI_NOSIG, "location=pypi.org; scope=projects: a; truncated=yes");
 	/* Without the prefix (a rule that captures only the body). */
-	CHECK_KEEP("pypi-macaroon", PYPI_CORPUS + 5, "location=pypi.org; scope=account");
+	CHECK_KEEP("pypi-macaroon", &PYPI_CORPUS[5], "location=pypi.org; scope=account");
 	/* Cut inside the first caveat: the header is enough to keep it, and
 	 * the scope is unknown rather than "account". */
 	CHECK_KEEP("pypi-macaroon",
