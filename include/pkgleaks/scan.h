@@ -52,7 +52,17 @@ struct pl_sink_ops {
 	 * a gem's metadata.gz), its text bounded to 1 MiB. */
 	void (*metadata)(void *ctx, const char *source, const char *path, const char *text,
 			 size_t len);
+	/* Optional: content-addressed dedup of blobs (files inside packages)
+	 * up to PL_BLOB_DEDUP_MAX bytes. blob_seen is asked first with the
+	 * blob's hex SHA-256: returning 1 means it was already matched under
+	 * this ruleset, so the scan skips it and the sink records its
+	 * occurrences itself. Otherwise the blob is matched, its findings are
+	 * delivered, then blob_done says which hash they belong to. */
+	int (*blob_seen)(void *ctx, const char *source, const char *path, const char *sha256);
+	void (*blob_done)(void *ctx, const char *source, const char *path, const char *sha256);
 };
+
+#define PL_BLOB_DEDUP_MAX (4u * 1024 * 1024)
 
 struct pl_scan_options {
 	unsigned jobs;               /* worker threads; 0 = number of cores */

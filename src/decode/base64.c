@@ -205,15 +205,15 @@ static size_t join_wrapped(const unsigned char *d, size_t len, size_t s, size_t 
 			q++;
 		if (q == p || q - p > width)
 			break;
-		if (q - p < width && q < len && !is_eol(d, len, q) && d[q] != '=' && d[q] != '"' &&
-		    d[q] != '\'')
-			break; /* a shorter line must end the block */
+		int last = q - p < width;
+		if (!is_eol(d, len, q) && !(last && (d[q] == '=' || d[q] == '"' || d[q] == '\'')))
+			break; /* a line of the block holds nothing else */
 		if (j->len == 0 && pl_buf_append(j, d + s, width) < 0)
 			break;
 		if (pl_buf_append(j, d + p, q - p) < 0)
 			break;
 		end = q;
-		if (q - p < width)
+		if (last)
 			break;
 	}
 	return j->len ? end : e;

@@ -332,17 +332,26 @@ static enum kind path_kind(const char *p, size_t n, int with_file)
 	return best;
 }
 
+/* The next "!/" in p[0, n), or NULL. A plain loop: a libc or sanitizer
+ * strstr may rescan the whole rest of the path on every call. */
+static const char *next_member(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (p[i] == '!' && p[i + 1] == '/')
+			return p + i;
+	return NULL;
+}
+
 const char *pl_path_kind(const char *source, const char *path)
 {
 	if (!path || !path[0])
 		return kind_names[source ? path_kind(source, strlen(source), 1) : K_OTHER];
 	/* Each "!/" starts a member inside the previous one. */
 	enum kind best = K_OTHER;
-	const char *member = path;
+	const char *member = path, *end = path + strlen(path);
 	for (;;) {
-		const char *next = strstr(member, "!/");
-		enum kind k = next ? path_kind(member, (size_t)(next - member), 0)
-				   : path_kind(member, strlen(member), 1);
+		const char *next = next_member(member, (size_t)(end - member));
+		enum kind k = path_kind(member, (size_t)((next ? next : end) - member), !next);
 		if (k > best)
 			best = k;
 		if (!next)

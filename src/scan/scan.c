@@ -212,17 +212,17 @@ static ssize_t concat_read(void *ctx, void *buf, size_t n)
 /* Raw matching of a buffered blob (and whatever of it is still unread),
  * then its decoded views when the whole blob fit. */
 static int scan_buffered(struct file_ctx *fc, const char *path, struct pl_buf *b, int whole,
-			 struct pl_stream *rest, uint64_t *n)
+			 struct pl_stream *rest, uint64_t *n, int decode)
 {
 	const unsigned char *data = (const unsigned char *)(b->data ? b->data : "");
 	struct concat_src cs = {(const char *)data, b->len, 0, whole == 0 ? rest : NULL};
 	struct pl_stream s = {.read = concat_read, .ctx = &cs};
 	int rc = 0;
-	if (whole != 1 || !pl_decode_replaces_raw(data, b->len))
+	if (whole != 1 || !decode || !pl_decode_replaces_raw(data, b->len))
 		rc = pl_chunker_feed_stream(fc->chunker, NULL, 0, &s, n) < 0 ? -1 : 0;
 	else
 		*n += b->len;
-	if (whole != 1 || rc < 0)
+	if (whole != 1 || rc < 0 || !decode)
 		return rc;
 	struct pl_views vs = {0};
 	if (pl_decode_views(blob_name(fc, path), data, b->len, &vs) < 0)
@@ -230,6 +230,72 @@ static int scan_buffered(struct file_ctx *fc, const char *path, struct pl_buf *b
 	for (size_t i = 0; rc == 0 && i < vs.n; i++)
 		rc = pl_chunker_feed_view(fc->chunker, &vs.v[i]);
 	pl_views_release(&vs);
+	return rc;
+}
+
+static void hex_sha256(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL)) {
+		fprintf(stderr, "pkgleaks: SHA-256 failed\n");
+		abort();
+	}
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void sink_metadata(struct file_ctx *fc, const char *path, const struct pl_buf *b)
+{
+	pthread_mutex_lock(&fc->scan->lock);
+	fc->scan->sink->metadata(fc->scan->sink_ctx, fc->source_display, path,
+				 b->data ? b->data : "", b->len);
+	pthread_mutex_unlock(&fc->scan->lock);
+}
+
+/* With a deduplicating sink: a blob small enough is buffered and hashed;
+ * one the sink has seen is not matched again. */
+static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned char *head,
+			 size_t headlen, struct pl_stream *rest, int meta)
+{
+	struct pl_emitter em = {emit_finding, emit_error, fc};
+	struct pl_buf b;
+	pl_buf_init(&b, PL_BLOB_DEDUP_MAX > PL_DECODE_MAX_BLOB ? PL_BLOB_DEDUP_MAX
+								: PL_DECODE_MAX_BLOB);
+	int whole = buffer_blob(&b, head, headlen, rest);
+	char why[512], sha[65] = "";
+	snprintf(why, sizeof(why), "%s", pl_error_message());
+	uint64_t n = 0;
+	int rc = 0;
+	if (meta && whole == 1 && b.len <= PL_METADATA_MAX)
+		sink_metadata(fc, path, &b);
+	if (whole == 1 && b.len <= PL_BLOB_DEDUP_MAX) {
+		hex_sha256(b.data ? b.data : "", b.len, sha);
+		pthread_mutex_lock(&fc->scan->lock);
+		int seen = fc->scan->sink->blob_seen(fc->scan->sink_ctx, fc->source_display, path, sha);
+		pthread_mutex_unlock(&fc->scan->lock);
+		if (seen) {
+			pl_buf_release(&b);
+			pl_chunker_end(fc->chunker, fc->source_display, path, &em);
+			return 0;
+		}
+	}
+	int decode = pl_decode_wants(blob_name(fc, path), (const unsigned char *)(b.data ? b.data : ""),
+				     b.len < 65536 ? b.len : 65536);
+	rc = scan_buffered(fc, path, &b, whole, rest, &n, decode);
+	pl_buf_release(&b);
+	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
+	if (sha[0] && fc->scan->sink->blob_done) {
+		pthread_mutex_lock(&fc->scan->lock);
+		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, sha);
+		pthread_mutex_unlock(&fc->scan->lock);
+	}
+	fc->bytes += n;
+	atomic_fetch_add(&progress.bytes, n);
+	if (whole < 0) {
+		pl_error_set(PL_EIO, "%s", why);
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -242,21 +308,20 @@ static int on_data(void *ctx, const char *path, const unsigned char *head, size_
 	int rc = 0;
 	pl_chunker_begin(fc->chunker);
 	int meta = fc->scan->sink->metadata && pl_scan_is_metadata(path);
+	int dedup = fc->scan->sink->blob_seen != NULL;
+	if (dedup)
+		return on_data_dedup(fc, path, head, headlen, rest, meta);
 	if (!meta && !pl_decode_wants(blob_name(fc, path), head, headlen)) {
 		rc = pl_chunker_feed_stream(fc->chunker, head, headlen, rest, &n);
 	} else {
 		struct pl_buf b;
 		pl_buf_init(&b, PL_DECODE_MAX_BLOB);
 		int whole = buffer_blob(&b, head, headlen, rest);
-		if (meta && whole == 1 && b.len <= PL_METADATA_MAX) {
-			pthread_mutex_lock(&fc->scan->lock);
-			fc->scan->sink->metadata(fc->scan->sink_ctx, fc->source_display, path,
-						 b.data ? b.data : "", b.len);
-			pthread_mutex_unlock(&fc->scan->lock);
-		}
+		if (meta && whole == 1 && b.len <= PL_METADATA_MAX)
+			sink_metadata(fc, path, &b);
 		char why[512];
 		snprintf(why, sizeof(why), "%s", pl_error_message());
-		rc = scan_buffered(fc, path, &b, whole, rest, &n);
+		rc = scan_buffered(fc, path, &b, whole, rest, &n, 1);
 		if (whole < 0) {
 			pl_error_set(PL_EIO, "%s", why);
 			rc = -1;
