@@ -2,11 +2,11 @@
  * Kubernetes Secret's data, credentials a package author hid from grep.
  *
  * Cost matters here more than anywhere in the module, because every text
- * blob goes through it. Runs are found by striding: a run of at least
- * PL_BASE64_MIN_RUN alphabet bytes must cover every PL_BASE64_MIN_RUN-th
- * byte, so only those bytes are tested, and a run is only extended around a
- * hit. A run is decoded only when its first bytes decode to text, so image
- * and key material cost a few dozen bytes each, not their length.
+ * blob goes through it. Runs are found 64 bytes at a time with SSE2 (bit
+ * masks of alphabet bytes, then shifts for 32 ones in a row), and by
+ * striding elsewhere. A run is decoded only when its first bytes decode to
+ * text, so image and key material cost a few dozen bytes each, not their
+ * length.
  *
  * Own table decoder rather than OpenSSL's EVP_DecodeBlock: runs mix the
  * standard and URL-safe alphabets, and come without padding. */
@@ -23,6 +23,7 @@
 /* Decoded bytes a view needs, and the share of them that must be text. */
 #define MIN_DECODED 16
 #define MIN_TEXT_PERCENT 90
+#define MIN_ASCII_PERCENT 50
 /* Alphabet chars decoded to judge a run before decoding all of it. */
 #define PROBE_CHARS 64
 /* Wrapped blocks (PEM-style, `base64` output): shortest line width joined. */
@@ -58,8 +59,10 @@ struct scan {
 };
 
 /* Finds the next run of >= PL_BASE64_MIN_RUN alphabet bytes at or after
- * from: [*s, *e). */
-static int next_run(const unsigned char *d, size_t len, size_t from, size_t *s, size_t *e)
+ * from: [*s, *e). Scalar: a run that long covers every
+ * PL_BASE64_MIN_RUN-th byte, so only those are tested, and a run is
+ * extended around a hit. */
+static int scalar_next_run(const unsigned char *d, size_t len, size_t from, size_t *s, size_t *e)
 {
 	size_t p = from + PL_BASE64_MIN_RUN - 1;
 	while (p < len) {
@@ -83,6 +86,74 @@ static int next_run(const unsigned char *d, size_t len, size_t from, size_t *s, 
 	}
 	return 0;
 }
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Bytes of c in [lo, hi] (unsigned), as 0xff lanes. */
+static __m128i in_range(__m128i c, char lo, char hi)
+{
+	__m128i x = _mm_sub_epi8(c, _mm_set1_epi8(lo));
+	__m128i top = _mm_set1_epi8((char)(hi - lo));
+	return _mm_cmpeq_epi8(_mm_max_epu8(x, top), top);
+}
+
+/* Bit i set when p[i] is a base64 byte (either alphabet). */
+static unsigned alphabet_mask16(const unsigned char *p)
+{
+	__m128i c = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i letters = in_range(_mm_or_si128(c, _mm_set1_epi8(0x20)), 'a', 'z');
+	/* '+' to '9' holds + - / and the digits, and also ',' and '.'. */
+	__m128i comma_dot = _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8(',')),
+					 _mm_cmpeq_epi8(c, _mm_set1_epi8('.')));
+	__m128i digits = _mm_andnot_si128(comma_dot, in_range(c, '+', '9'));
+	__m128i m = _mm_or_si128(_mm_or_si128(letters, digits),
+				 _mm_cmpeq_epi8(c, _mm_set1_epi8('_')));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+
+static uint64_t alphabet_mask64(const unsigned char *p)
+{
+	return (uint64_t)alphabet_mask16(p) | (uint64_t)alphabet_mask16(p + 16) << 16 |
+	       (uint64_t)alphabet_mask16(p + 32) << 32 | (uint64_t)alphabet_mask16(p + 48) << 48;
+}
+
+/* Whether the 64 bytes of mask m, after `run` alphabet bytes, hold or
+ * finish a run of PL_BASE64_MIN_RUN (32): bit i of m32 is set when bits i
+ * to i + 31 of m all are. */
+static int has_long_run(uint64_t m, size_t run)
+{
+	if (m == ~(uint64_t)0)
+		return 1;
+	if (run + (size_t)__builtin_ctzll(~m) >= PL_BASE64_MIN_RUN)
+		return 1;
+	uint64_t m32 = m & m >> 1;
+	m32 &= m32 >> 2;
+	m32 &= m32 >> 4;
+	m32 &= m32 >> 8;
+	m32 &= m32 >> 16;
+	return m32 != 0;
+}
+
+/* Classifies 64 bytes at a time without a branch per byte; the scalar
+ * search then only runs where a long run is known to be. */
+static int next_run(const unsigned char *d, size_t len, size_t from, size_t *s, size_t *e)
+{
+	size_t i = from, run = 0; /* alphabet bytes just before d[i] */
+	for (; len - i >= 64; i += 64) {
+		uint64_t m = alphabet_mask64(d + i);
+		if (has_long_run(m, run))
+			return scalar_next_run(d, len, i - run, s, e);
+		run = (size_t)__builtin_clzll(~m); /* m is not all ones here */
+	}
+	return scalar_next_run(d, len, i - run, s, e);
+}
+#else
+static int next_run(const unsigned char *d, size_t len, size_t from, size_t *s, size_t *e)
+{
+	return scalar_next_run(d, len, from, s, e);
+}
+#endif
 
 static int prefix_ci(const unsigned char *p, size_t n, const char *lit)
 {
@@ -151,20 +222,23 @@ static size_t b64_decode(const unsigned char *src, size_t n, unsigned char *o)
 }
 
 /* At least MIN_TEXT_PERCENT of t is printable ASCII, tab, line ends or
- * valid UTF-8 beyond ASCII. */
+ * valid UTF-8 beyond ASCII, and at least MIN_ASCII_PERCENT is ASCII: a run
+ * of one repeated letter decodes to a repeated valid 3-byte sequence. */
 static int mostly_text(const unsigned char *t, size_t n)
 {
-	size_t bad = 0;
+	size_t bad = 0, ascii = 0;
 	for (size_t i = 0; i < n;) {
 		unsigned char c = t[i];
 		size_t k = 1;
 		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
 			bad++;
-		else if (c >= 0x80 && !(k = pl_utf8_seq_len(t + i, n - i)))
+		else if (c < 0x80)
+			ascii++;
+		else if (!(k = pl_utf8_seq_len(t + i, n - i)))
 			bad++, k = 1;
 		i += k;
 	}
-	return bad * 100 <= n * (100 - MIN_TEXT_PERCENT);
+	return bad * 100 <= n * (100 - MIN_TEXT_PERCENT) && ascii * 100 >= n * MIN_ASCII_PERCENT;
 }
 
 /* Whether the first bytes of the run decode to text (cheap rejection of

@@ -127,25 +127,50 @@ static size_t unescape(const unsigned char *s, size_t avail, unsigned char *o, s
 	}
 }
 
+/* Next positions of the bytes that end a plain stretch of a literal; each
+ * memchr is redone only once passed, so a long literal costs one pass of
+ * each, not one per escape. */
+struct specials {
+	size_t quote, backslash, newline;
+};
+
+static size_t find_from(const unsigned char *s, size_t len, size_t j, int c, size_t *cached)
+{
+	if (*cached < j || *cached == (size_t)-1) {
+		const unsigned char *p = memchr(s + j, c, len - j);
+		*cached = p ? (size_t)(p - s) : len;
+	}
+	return *cached;
+}
+
+static size_t next_special(const unsigned char *s, size_t len, size_t j, struct specials *sp)
+{
+	size_t q = find_from(s, len, j, '"', &sp->quote);
+	size_t b = find_from(s, len, j, '\\', &sp->backslash);
+	size_t n = find_from(s, len, j, '\n', &sp->newline);
+	size_t m = q < b ? q : b;
+	return m < n ? m : n;
+}
+
 /* Copies the literal whose opening quote is s[*i] to o, unescaped; leaves
  * *i after its closing quote (or at the line end that cut it short, so one
  * stray quote cannot swallow the rest of the file). Returns bytes written. */
 static size_t copy_literal(const unsigned char *s, size_t len, size_t *i, unsigned char *o,
-			   size_t *escapes)
+			   struct specials *sp, size_t *escapes)
 {
 	size_t j = *i + 1, w = 1;
 	o[0] = '"';
-	while (j < len && s[j] != '\n') {
-		unsigned char c = s[j];
-		if (c == '"') {
+	while (j < len) {
+		size_t k = next_special(s, len, j, sp);
+		memcpy(o + w, s + j, k - j);
+		w += k - j;
+		j = k;
+		if (j >= len || s[j] == '\n')
+			break;
+		if (s[j] == '"') {
 			o[w++] = '"';
 			j++;
 			break;
-		}
-		if (c != '\\') {
-			o[w++] = c;
-			j++;
-			continue;
 		}
 		size_t wrote;
 		j += unescape(s + j, len - j, o + w, &wrote);
@@ -162,14 +187,14 @@ int pl_json_views(const unsigned char *d, size_t len, struct pl_views *out)
 		return 0; /* the view would equal the raw text */
 	unsigned char *text = pl_xmalloc(len + 1);
 	size_t w = 0, escapes = 0;
+	struct specials sp = {(size_t)-1, (size_t)-1, (size_t)-1};
 	for (size_t i = 0; i < len;) {
-		const unsigned char *q = memchr(d + i, '"', len - i);
-		size_t at = q ? (size_t)(q - d) : len;
+		size_t at = find_from(d, len, i, '"', &sp.quote);
 		memcpy(text + w, d + i, at - i);
 		w += at - i;
 		i = at;
 		if (i < len)
-			w += copy_literal(d, len, &i, text + w, &escapes);
+			w += copy_literal(d, len, &i, text + w, &sp, &escapes);
 	}
 	text[w] = '\0';
 	if (!escapes) {

@@ -43,7 +43,8 @@ static enum pl_utf16 detect_bomless(const unsigned char *d, size_t len)
 {
 	size_t n = (len < PL_UTF16_SNIFF ? len : PL_UTF16_SNIFF) & ~(size_t)1;
 	size_t units = n / 2, even_nul = 0, odd_nul = 0;
-	if (units < MIN_UNITS)
+	/* Most blobs have no NUL at all: one memchr settles them. */
+	if (units < MIN_UNITS || !memchr(d, 0, n))
 		return PL_UTF16_NONE;
 	for (size_t i = 0; i < n; i += 2) {
 		even_nul += d[i] == 0;

@@ -71,7 +71,7 @@ static char *literal_regex(const char *kw)
 		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))
 			*o++ = (char)*c;
 		else
-			o += sprintf(o, "\\x%02x", *c);
+			o += snprintf(o, 5, "\\x%02x", *c);
 	}
 	*o = '\0';
 	return out;
@@ -191,7 +191,7 @@ static void compute_version(struct pl_ruleset *rs)
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	for (int i = 0; i < 8; i++)
-		sprintf(rs->version + 2 * i, "%02x", md[i]);
+		snprintf(rs->version + 2 * i, 3, "%02x", md[i]);
 }
 
 /* ---- compiled-database cache ----
