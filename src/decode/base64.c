@@ -91,7 +91,7 @@ static int scalar_next_run(const unsigned char *d, size_t len, size_t from, size
 #include <emmintrin.h>
 
 /* Bytes of c in [lo, hi] (unsigned), as 0xff lanes. */
-static __m128i in_range(__m128i c, char lo, char hi)
+static inline __m128i in_range(__m128i c, char lo, char hi)
 {
 	__m128i x = _mm_sub_epi8(c, _mm_set1_epi8(lo));
 	__m128i top = _mm_set1_epi8((char)(hi - lo));
@@ -99,7 +99,7 @@ static __m128i in_range(__m128i c, char lo, char hi)
 }
 
 /* Bit i set when p[i] is a base64 byte (either alphabet). */
-static unsigned alphabet_mask16(const unsigned char *p)
+static inline unsigned alphabet_mask16(const unsigned char *p)
 {
 	__m128i c = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i letters = in_range(_mm_or_si128(c, _mm_set1_epi8(0x20)), 'a', 'z');
@@ -112,7 +112,7 @@ static unsigned alphabet_mask16(const unsigned char *p)
 	return (unsigned)_mm_movemask_epi8(m);
 }
 
-static uint64_t alphabet_mask64(const unsigned char *p)
+static inline uint64_t alphabet_mask64(const unsigned char *p)
 {
 	return (uint64_t)alphabet_mask16(p) | (uint64_t)alphabet_mask16(p + 16) << 16 |
 	       (uint64_t)alphabet_mask16(p + 32) << 32 | (uint64_t)alphabet_mask16(p + 48) << 48;

@@ -8,8 +8,6 @@
 #include "rules/rules_int.h"
 #include "util/alloc.h"
 
-/* Bytes of text after a window that PCRE2 may look at (\b, lookahead). */
-#define PL_LOOKAHEAD 256
 /* Bytes either side of a secret searched for the allow marker. */
 #define PL_ALLOW_REACH 4096
 /* Backtracking bound: a hostile text must not make one rule run for minutes. */
@@ -154,10 +152,12 @@ static void confirm_window(struct pl_matcher *m, const struct window *w, size_t 
 {
 	const struct pl_rule *r = m->rs->rules[w->rule];
 	const struct pl_rule_prog *p = &m->rs->progs[w->rule];
-	size_t sublen = w->hi + PL_LOOKAHEAD < sr->len ? w->hi + PL_LOOKAHEAD : sr->len;
 	size_t off = w->lo > *last_end ? w->lo : *last_end;
-	while (off <= w->hi && off < sublen) {
-		int rc = pcre2_match(p->re, (PCRE2_SPTR)sr->text, sublen, off, 0, m->md, m->mctx);
+	/* The whole text is the subject (a match may run past the window);
+	 * only its start is bounded, by the window's end. */
+	pcre2_set_offset_limit(m->mctx, w->hi);
+	while (off <= w->hi && off < sr->len) {
+		int rc = pcre2_match(p->re, (PCRE2_SPTR)sr->text, sr->len, off, 0, m->md, m->mctx);
 		if (rc < 0)
 			return; /* no match, or a resource limit: nothing confirmed */
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);

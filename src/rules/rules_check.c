@@ -57,9 +57,24 @@ static int run_one(struct pl_matcher *mt, struct probe *p, const char *text)
 	return pl_matcher_scan(mt, text, len, 0, len, on_match, p);
 }
 
+/* Every finding tells its reader how to revoke the secret and how to load
+ * it instead, so a rule without that advice is incomplete. */
+static int has_text(const char *s)
+{
+	for (; s && *s; s++)
+		if (!strchr(" \t\r\n", *s))
+			return 1;
+	return 0;
+}
+
 static int check_rule(struct pl_matcher *mt, const struct pl_rule *r, FILE *out)
 {
 	int failures = 0;
+	if (!has_text(r->remediation)) {
+		fprintf(out, "FAIL %s: no remediation (how to revoke it, how to load it instead)\n",
+			r->id);
+		failures++;
+	}
 	if (!r->negative_examples[0]) {
 		fprintf(out, "FAIL %s: no negative examples\n", r->id);
 		failures++;

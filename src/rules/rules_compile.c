@@ -19,7 +19,10 @@ static int compile_pcre(struct pl_rule *r, struct pl_rule_prog *p)
 		return 0; /* composite: resolved by resolve_parts */
 	int err;
 	PCRE2_SIZE off;
-	p->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+	/* USE_OFFSET_LIMIT: the matcher bounds where a match may start, not
+	 * where it may end, so a confirmation never sees a cut-off text. */
+	p->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, PCRE2_USE_OFFSET_LIMIT,
+			      &err, &off, NULL);
 	if (!p->re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(err, msg, sizeof(msg));

@@ -97,6 +97,10 @@ static void add_position(struct pl_finding *f, uint64_t line, uint64_t column)
 {
 	if (f->npositions >= PL_MAX_POSITIONS)
 		return;
+	/* Two matches of one secret at one place (overlapping windows): one. */
+	if (f->npositions && f->positions[f->npositions - 1].line == line &&
+	    f->positions[f->npositions - 1].column == column)
+		return;
 	f->positions = pl_xrealloc(f->positions, (f->npositions + 1) * sizeof(*f->positions));
 	f->positions[f->npositions++] = (struct pl_position){line, column};
 }

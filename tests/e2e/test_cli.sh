@@ -162,6 +162,7 @@ cat >extra.yaml <<'EOF'
 rules:
   - id: e2e-zq-token
     name: E2E ZQ token
+    remediation: Revoke it and load it from an environment variable.
     pattern: '\b(?P<secret>ZQTOK_[0-9a-f]{32})\b'
     keywords: [ZQTOK_]
     confidence: high
