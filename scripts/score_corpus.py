@@ -89,9 +89,12 @@ def run_scan(args):
 
 def relative_archive(source, corpus):
     """A finding's source (as given on the command line) relative to the corpus dir."""
-    s = os.path.abspath(source)
-    r = os.path.relpath(s, corpus)
-    return r if not r.startswith("..") else source
+    r = os.path.relpath(os.path.abspath(source), corpus)
+    if not r.startswith(".."):
+        return r
+    # a findings file made elsewhere: take the part from "packages/" on
+    i = source.rfind("packages/")
+    return source[i:] if i >= 0 else source
 
 
 def main():

@@ -18,6 +18,35 @@ struct pl_detail {
 	char *value; /* owned, e.g. "project:requests" (escaped, printable) */
 };
 
+/* What the issuer said about a secret (pkgleaks scan --validate). Only an
+ * answer from the issuer itself is VALID or INVALID; everything that could
+ * not be decided is UNKNOWN, and what was deliberately not sent is
+ * NOT_CHECKED (see src/validate/ and docs/internals/validate.md). */
+enum pl_validation_status {
+	PL_VALIDATION_NONE = 0,    /* validation was not asked for */
+	PL_VALIDATION_VALID,       /* the issuer accepted it */
+	PL_VALIDATION_INVALID,     /* the issuer said it is revoked, expired or wrong */
+	PL_VALIDATION_UNKNOWN,     /* no decisive answer: timeout, 5xx, 429, TLS, odd answer */
+	PL_VALIDATION_NOT_CHECKED, /* not sent: no validator, private host, example key, policy */
+};
+
+struct pl_validation {
+	enum pl_validation_status status;
+	char *reason;              /* owned, printable; why UNKNOWN or NOT_CHECKED (e.g.
+	                              "timeout", "http 503", "private host"); may be NULL */
+	int64_t checked_at;        /* Unix seconds of the check (of the cached check) */
+	int cached;                /* the answer came from the validation cache file */
+	struct pl_detail *details; /* owned; what the issuer said (account, scopes, expiry) */
+	size_t ndetails;
+};
+
+/* "valid", "invalid", "unknown", "not_checked" ("" for NONE). */
+const char *pl_validation_status_name(enum pl_validation_status s);
+/* A deep copy (NULL gives NULL); aborts on out-of-memory. */
+struct pl_validation *pl_validation_copy(const struct pl_validation *v);
+/* Frees v and everything it owns. NULL is allowed. */
+void pl_validation_free(struct pl_validation *v);
+
 struct pl_finding {
 	const struct pl_rule *rule; /* borrowed from the compiled ruleset */
 	char *secret;               /* the raw value (owned); redact before printing */
@@ -35,6 +64,7 @@ struct pl_finding {
 	const char *encoding;       /* static: "" for plain text, else the decoder that
 	                               revealed it ("utf16le", "pyc", "json", "base64") */
 	const char *path_kind;      /* static: code, config, test, docs, example, other */
+	struct pl_validation *validation; /* owned; NULL unless validation ran */
 };
 
 /* Frees the finding and everything it owns. NULL is allowed. */

@@ -22,6 +22,46 @@ enum pl_checksum {
 	PL_CHECKSUM_ATLASSIAN_CRC32, /* trailing 8 hex = CRC32 of everything before */
 };
 
+/* How to read one kind of issuer answer (`validator.answers` in YAML): every
+ * condition given must hold; the first answer that matches decides. */
+struct pl_rule_answer {
+	int *status;          /* HTTP codes (0-terminated; 2 means any 2xx, 4 any 4xx);
+	                         NULL = any status */
+	char *body_contains;  /* a substring of the body, or NULL */
+	char **json_paths;    /* NULL-terminated: JSON paths ("error", "data.me.user.name",
+	                         "items[0].id") that must hold ... */
+	char **json_values;   /* ... parallel: the accepted values, '|'-separated ("true",
+	                         "invalid_auth|token_revoked"); "*" = present, not null,
+	                         false, 0 or empty */
+	int result;           /* enum pl_validation_status (finding.h): VALID or INVALID */
+};
+
+/* A rule's `validator:` block: how to ask the issuer whether a secret works
+ * (docs/rules.md). kind "http" is declarative: a request built from templates
+ * and answers read by status and JSON fields. Other kinds name C code in
+ * src/validate/ (aws-sigv4, azure-storage, gcp-service-account, postgres,
+ * mysql, redis, mongodb, amqp, pypi) or `none` (never sent, with a reason).
+ * Templates substitute {secret}, {part1} and {part2} (the two sides of a
+ * composite secret "<part1>:<part2>") and the named groups of `extract`. */
+struct pl_rule_validator {
+	char *kind;           /* "http" (default) or a built-in validator's name */
+	char *service;        /* issuer name: rate limits, cache, PKGLEAKS_<SERVICE>_URL */
+	char *url;            /* URL template, https; its scheme://host[:port] is what
+	                         PKGLEAKS_<SERVICE>_URL replaces */
+	char *method;         /* GET (default), POST, HEAD */
+	char **headers;       /* NULL-terminated "Name: value template" */
+	char *body;           /* body template, or NULL */
+	char *basic_auth;     /* "user:password" template sent as HTTP Basic, or NULL */
+	char *extract;        /* PCRE2 run on the secret; named groups become variables */
+	struct pl_rule_answer *answers; /* in order; the first that matches decides */
+	size_t nanswers;
+	char **detail_names;  /* NULL-terminated detail names ... */
+	char **detail_paths;  /* ... parallel: a JSON path or "header:Name" */
+	char *reason;         /* kind none: why it is never checked */
+	double rate;          /* most requests per second to this service (0 = default) */
+	unsigned concurrency; /* most requests in flight to this service (0 = default) */
+};
+
 /* One detector. Strings are owned by the ruleset; arrays are NULL-terminated. */
 struct pl_rule {
 	char *id;                /* stable identifier, e.g. "github-pat-classic" */
@@ -41,6 +81,7 @@ struct pl_rule {
 	enum pl_confidence confidence;
 	char *remediation;       /* how to revoke and replace; may be NULL */
 	char *inspect;           /* offline inspector (match/inspect.h) or NULL */
+	struct pl_rule_validator *validator; /* how to check it with its issuer, or NULL */
 	char **references;       /* documentation URLs */
 	char **examples;         /* texts in which the rule must find a secret */
 	char **example_secrets;  /* parallel to examples: the secret it must capture, or "" */

@@ -5,7 +5,9 @@
 
 #include <stdint.h>
 
+#include "pkgleaks/report.h"
 #include "pkgleaks/rules.h"
+#include "pkgleaks/validate.h"
 
 /* Exit codes, documented in pkgleaks(1). */
 enum {
@@ -16,6 +18,55 @@ enum {
 
 int cmd_scan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_install_hook(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* ---- validation options of `scan` (cli_validate.c) ---- */
+enum {
+	CLI_OPT_VALIDATE = 1000, CLI_OPT_VALIDATE_PRIVATE, CLI_OPT_ONLY_VALID, CLI_OPT_PYPI_PROBE,
+	CLI_OPT_VALIDATE_JOBS, CLI_OPT_VALIDATE_TIMEOUT, CLI_OPT_VALIDATE_RATE,
+	CLI_OPT_VALIDATE_CACHE_TTL,
+};
+/* Rows for a getopt_long table. */
+#define CLI_VALIDATE_LONGOPTS                                                           \
+	{"validate", no_argument, NULL, CLI_OPT_VALIDATE},                               \
+	{"validate-private", no_argument, NULL, CLI_OPT_VALIDATE_PRIVATE},               \
+	{"only-valid", no_argument, NULL, CLI_OPT_ONLY_VALID},                           \
+	{"validate-pypi-upload-probe", no_argument, NULL, CLI_OPT_PYPI_PROBE},           \
+	{"validate-jobs", required_argument, NULL, CLI_OPT_VALIDATE_JOBS},               \
+	{"validate-timeout", required_argument, NULL, CLI_OPT_VALIDATE_TIMEOUT},         \
+	{"validate-rate", required_argument, NULL, CLI_OPT_VALIDATE_RATE},               \
+	{"validate-cache-ttl", required_argument, NULL, CLI_OPT_VALIDATE_CACHE_TTL}
+#define CLI_VALIDATE_USAGE                                                                   \
+	"validation (off by default; the README says what it sends and to whom):\n"          \
+	"      --validate          ask each secret's own issuer, read-only, whether it works\n" \
+	"      --only-valid        report only secrets the issuer accepted (implies --validate)\n" \
+	"      --validate-private  also contact hosts on loopback/private/link-local addresses\n" \
+	"      --validate-pypi-upload-probe  PyPI: send an upload PyPI must reject (a write\n"  \
+	"                          endpoint; without it PyPI tokens are judged offline)\n"     \
+	"      --validate-jobs N   checks in parallel (default 8)\n"                          \
+	"      --validate-timeout S  seconds per request (default 10)\n"                      \
+	"      --validate-rate R   requests per second to each service (default: the rule's,\n" \
+	"                          else 10)\n"                                                \
+	"      --validate-cache-ttl S  reuse an issuer's answer for S seconds (default 86400;\n" \
+	"                          0: no cache file)\n"
+
+struct cli_validate {
+	int enabled, only_valid;
+	struct pl_validate_options opt;
+	struct pl_validator *validator;
+	struct pl_validate_sink sink;
+};
+void cli_validate_defaults(struct cli_validate *v);
+/* One CLI_OPT_* option; 0 or an exit code. */
+int cli_validate_option(struct cli_validate *v, int c, const char *arg);
+/* With --validate: starts the validator and wraps *sink and *ctx; 0 or an exit code. */
+int cli_validate_begin(struct cli_validate *v, const struct pl_sink_ops **sink, void **ctx);
+/* After the scan: waits for the answers, attaches them to r's findings,
+ * applies --only-valid, prints the summary line (unless quiet), stops. */
+void cli_validate_end(struct cli_validate *v, struct pl_report *r, int quiet);
+/* Stops the validator if still running (error paths). */
+void cli_validate_release(struct cli_validate *v);
 
 /* "256M", "4G", "1024" into bytes; -1 on a malformed value. */
 int cli_parse_size(const char *s, uint64_t *out);
@@ -26,5 +77,37 @@ int cli_parse_double(const char *s, double *out);
 struct pl_ruleset *cli_load_rules(char **extra, int nextra);
 /* Prints "pkgleaks: msg" to stderr and returns PL_EXIT_ERROR. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the findings store from the command line (scan_store.c) ---- */
+
+#define CLI_DEFAULT_DB "pkgleaks.db"
+
+struct cli_store_args {
+	const char *db;    /* path or postgresql:// URL; NULL = no store */
+	int store_secrets; /* keep raw values, encrypted (PKGLEAKS_KEY) */
+	int rescan;        /* match every blob and rewrite every artifact */
+};
+
+struct cli_store;
+struct pl_scan_options;
+struct pl_sink_ops;
+
+/* The value of --db[=PATH]: optarg, else the next argument when it can only
+ * be a store (a postgresql:// URL, *.db, *.sqlite, *.sqlite3; *optind_io
+ * moves past it), else pkgleaks.db. */
+const char *cli_db_value(const char *optarg, int argc, char **argv, int *optind_io);
+/* Opens the store (and unlocks it for --store-secrets); prints the error and
+ * returns PL_EXIT_ERROR on failure. */
+int cli_store_open(const struct cli_store_args *a, const char *ruleset_version,
+		   struct cli_store **out);
+/* Puts the store in front of the scan's sink: *sink and *ctx become the tee,
+ * which forwards to the old ones; turns on input hashing. */
+void cli_store_wrap(struct cli_store *cs, struct pl_scan_options *opt,
+		    const struct pl_sink_ops **sink, void **ctx);
+/* Prints the store's summary line (unless quiet); *replayed is the number of
+ * occurrences in blobs skipped as already scanned. PL_EXIT_ERROR when any
+ * artifact could not be written. */
+int cli_store_finish(struct cli_store *cs, int quiet, uint64_t *replayed);
+void cli_store_free(struct cli_store *cs);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "pkgleaks/error.h"
+#include "pkgleaks/published.h"
 #include "pkgleaks/report.h"
 #include "pkgleaks/scan.h"
 
@@ -37,6 +38,21 @@ static const char scan_usage[] =
 	"      --baseline FILE     report only secrets whose fingerprint is not in FILE\n"
 	"      --write-baseline FILE  write the fingerprints found to FILE\n"
 	"      --fail-on-error     exit 2 when any file could not be read fully\n"
+	"      --as-published      PATH is a project (package.json, pyproject.toml or\n"
+	"                          setup.py): scan what `npm pack` lists or the sdist a\n"
+	"                          build makes, and say why each file ships\n"
+	"\n"
+	"findings store (see `pkgleaks report`):\n"
+	"      --db[=PATH|URL]     also record what is found in a store: a SQLite file\n"
+	"                          (default pkgleaks.db) or a postgresql:// URL; blobs the\n"
+	"                          store has scanned under these rules are not matched\n"
+	"                          again (their occurrences are recorded from the store,\n"
+	"                          and not printed)\n"
+	"      --store-secrets     keep raw secret values in the store, encrypted with a\n"
+	"                          key from PKGLEAKS_KEY (refused without it)\n"
+	"      --rescan            match every blob and rewrite every artifact anyway\n"
+	"\n"
+	CLI_VALIDATE_USAGE
 	"\n"
 	"performance and safety limits (per top-level file):\n"
 	"  -j, --jobs N            parallel workers (default: number of cores)\n"
@@ -57,6 +73,7 @@ static const char scan_usage[] =
 	"\n"
 	"examples:\n"
 	"  pkgleaks scan dist/\n"
+	"  pkgleaks scan --as-published .\n"
 	"  pkgleaks scan -f sarif -o pkgleaks.sarif .\n"
 	"  pkgleaks scan --write-baseline .pkgleaks-baseline.json . ; \\\n"
 	"  pkgleaks scan --baseline .pkgleaks-baseline.json .\n";
@@ -64,6 +81,7 @@ static const char scan_usage[] =
 enum {
 	OPT_SHOW = 256, OPT_MINCONF, OPT_COLOR, OPT_PROGRESS, OPT_NOPROGRESS, OPT_RULES,
 	OPT_IGNORE, OPT_NOIGNOREFILES, OPT_BASELINE, OPT_WRITEBASELINE, OPT_FAILONERROR,
+	OPT_ASPUBLISHED, OPT_DB, OPT_STORESECRETS, OPT_RESCAN,
 	OPT_MAXDEPTH, OPT_MAXENTRY, OPT_MAXARCHIVE, OPT_MAXRATIO, OPT_MAXENTRIES, OPT_MAXSECONDS,
 };
 
@@ -83,6 +101,10 @@ static const struct option longopts[] = {
 	{"baseline", required_argument, NULL, OPT_BASELINE},
 	{"write-baseline", required_argument, NULL, OPT_WRITEBASELINE},
 	{"fail-on-error", no_argument, NULL, OPT_FAILONERROR},
+	{"as-published", no_argument, NULL, OPT_ASPUBLISHED},
+	{"db", optional_argument, NULL, OPT_DB},
+	{"store-secrets", no_argument, NULL, OPT_STORESECRETS},
+	{"rescan", no_argument, NULL, OPT_RESCAN},
 	{"jobs", required_argument, NULL, 'j'},
 	{"max-depth", required_argument, NULL, OPT_MAXDEPTH},
 	{"max-entry-bytes", required_argument, NULL, OPT_MAXENTRY},
@@ -90,6 +112,7 @@ static const struct option longopts[] = {
 	{"max-ratio", required_argument, NULL, OPT_MAXRATIO},
 	{"max-entries", required_argument, NULL, OPT_MAXENTRIES},
 	{"max-seconds", required_argument, NULL, OPT_MAXSECONDS},
+	CLI_VALIDATE_LONGOPTS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -102,7 +125,9 @@ struct scan_args {
 	const char *output, *baseline, *write_baseline;
 	char *rules[MAX_LIST];
 	const char *ignore[MAX_LIST + 1];
-	int nrules, nignore, quiet, fail_on_error, progress, color;
+	int nrules, nignore, quiet, fail_on_error, progress, color, as_published;
+	struct cli_validate validate;
+	struct cli_store_args store;
 };
 
 static int parse_format(const char *s, enum pl_report_format *out)
@@ -167,6 +192,8 @@ static int parse_limit(int c, const char *v, struct pl_limits *l)
 static int parse_option(int c, const char *v, struct scan_args *a)
 {
 	unsigned long long u;
+	if (c >= CLI_OPT_VALIDATE)
+		return cli_validate_option(&a->validate, c, v);
 	switch (c) {
 	case 'f':
 		return parse_format(v, &a->report.format)
@@ -220,6 +247,15 @@ static int parse_option(int c, const char *v, struct scan_args *a)
 		return 0;
 	case OPT_FAILONERROR:
 		a->fail_on_error = 1;
+		return 0;
+	case OPT_ASPUBLISHED:
+		a->as_published = 1;
+		return 0;
+	case OPT_STORESECRETS:
+		a->store.store_secrets = 1;
+		return 0;
+	case OPT_RESCAN:
+		a->store.rescan = 1;
 		return 0;
 	default:
 		return parse_limit(c, v, &a->scan.limits);
@@ -306,6 +342,36 @@ static int write_report(struct scan_args *a, struct pl_report *r)
 	return rc < 0 ? cli_fail("cannot write the report: %s", pl_error_message()) : 0;
 }
 
+/* --as-published: what to scan becomes the project's published files, and
+ * findings pass through the sink that says why each file ships. */
+struct target {
+	const char *const *inputs;
+	size_t ninputs;
+	const struct pl_sink_ops *sink;
+	void *ctx;
+	struct pl_published *published;
+};
+
+static int open_target(struct scan_args *a, char **inputs, int ninputs, struct pl_report *r,
+		       struct target *t)
+{
+	*t = (struct target){ (const char *const *)inputs, (size_t)ninputs, &pl_report_sink, r,
+			      NULL };
+	if (!a->as_published)
+		return 0;
+	if (ninputs != 1)
+		return cli_fail("--as-published takes one project directory");
+	if (pl_published_open(inputs[0], &t->published) < 0)
+		return cli_fail("%s", pl_error_message());
+	if (!a->quiet)
+		pl_published_describe(t->published, stderr);
+	pl_published_set_sink(t->published, &pl_report_sink, r);
+	t->inputs = pl_published_inputs(t->published, &t->ninputs);
+	t->sink = &pl_published_sink;
+	t->ctx = t->published;
+	return 0;
+}
+
 static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 {
 	struct pl_ruleset *rs = cli_load_rules(a->rules, a->nrules);
@@ -316,24 +382,48 @@ static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 					 : !a->output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	pl_report_init(&report, &a->report);
 	report.ruleset_version = pl_ruleset_version(rs);
+	struct target t;
+	struct cli_store *store = NULL;
+	if (open_target(a, inputs, ninputs, &report, &t) ||
+	    (a->store.db && cli_store_open(&a->store, pl_ruleset_version(rs), &store))) {
+		pl_published_free(t.published);
+		pl_report_release(&report);
+		pl_ruleset_free(rs);
+		return PL_EXIT_ERROR;
+	}
+	if (store)
+		cli_store_wrap(store, &a->scan, &t.sink, &t.ctx);
+	if (cli_validate_begin(&a->validate, &t.sink, &t.ctx)) {
+		cli_store_free(store);
+		pl_published_free(t.published);
+		pl_report_release(&report);
+		pl_ruleset_free(rs);
+		return PL_EXIT_ERROR;
+	}
 	a->scan.ignore = a->ignore;
 	struct progress prog;
 	int show_progress = a->progress >= 0 ? a->progress : isatty(STDERR_FILENO);
 	show_progress = show_progress && progress_start(&prog);
 	double t0 = now();
-	int rc = pl_scan_run(rs, &a->scan, (const char *const *)inputs, (size_t)ninputs,
-			     &pl_report_sink, &report);
+	int rc = pl_scan_run(rs, &a->scan, t.inputs, t.ninputs, t.sink, t.ctx);
 	report.seconds = now() - t0;
 	if (show_progress)
 		progress_stop(&prog);
+	if (rc >= 0)
+		cli_validate_end(&a->validate, &report, a->quiet);
+	cli_validate_release(&a->validate);
 	int exit_code;
+	uint64_t replayed = 0;
 	if (rc < 0)
 		exit_code = cli_fail("%s", pl_error_message());
-	else if ((exit_code = write_report(a, &report)) == 0)
+	else if ((exit_code = write_report(a, &report)) == 0 &&
+		 (!store || (exit_code = cli_store_finish(store, a->quiet, &replayed)) == 0))
 		exit_code = a->fail_on_error && pl_report_error_count(&report) ? PL_EXIT_ERROR
-			    : report.nfindings                                    ? PL_EXIT_FOUND
+			    : report.nfindings || replayed                        ? PL_EXIT_FOUND
 										  : PL_EXIT_CLEAN;
+	cli_store_free(store);
 	pl_report_release(&report);
+	pl_published_free(t.published);
 	pl_ruleset_free(rs);
 	return exit_code;
 }
@@ -342,6 +432,7 @@ int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = {.color = -1, .progress = -1};
 	pl_scan_options_default(&a.scan);
+	cli_validate_defaults(&a.validate);
 	a.report.format = PL_FORMAT_TEXT;
 	a.report.min_confidence = PL_CONF_LOW;
 	int c;
@@ -355,11 +446,17 @@ int cmd_scan(int argc, char **argv)
 			fputs("try `pkgleaks scan --help`\n", stderr);
 			return PL_EXIT_ERROR;
 		}
+		if (c == OPT_DB) {
+			a.store.db = cli_db_value(optarg, argc, argv, &optind);
+			continue;
+		}
 		int rc = parse_option(c, optarg, &a);
 		if (rc)
 			return rc;
 	}
 	if (optind >= argc)
 		return cli_fail("scan: no PATH given (try `pkgleaks scan --help`)");
+	if ((a.store.store_secrets || a.store.rescan) && !a.store.db)
+		return cli_fail("--store-secrets and --rescan go with --db");
 	return run_scan(&a, argv + optind, argc - optind);
 }

@@ -15,13 +15,17 @@ static const char usage[] =
 	"  scan PATH...     scan files, directories and archives ('-' reads stdin)\n"
 	"  rules list       list the built-in detection rules\n"
 	"  rules check      run every rule's examples through the engine\n"
+	"  install-hook     block git commits that add a secret (pre-commit hook)\n"
+	"  report           the study report from a findings store (--db)\n"
 	"  help             show this help\n"
 	"  version          print the version\n"
 	"\n"
 	"examples:\n"
 	"  pkgleaks scan dist/                       gate before `twine upload`\n"
+	"  pkgleaks scan --as-published .            what `npm publish`/the sdist would ship\n"
 	"  pkgleaks scan --format sarif -o out.sarif pkg-1.0.tar.gz\n"
 	"  pkgleaks scan --format jsonl node_modules/ > findings.jsonl\n"
+	"  pkgleaks scan --db=study.db mirror/ && pkgleaks report --db=study.db --html out.html\n"
 	"\n"
 	"Run `pkgleaks scan --help` for scan options; `man pkgleaks` for the manual.\n"
 	"Exit status: 0 no secret found, 1 secrets found, 2 error.\n";
@@ -48,6 +52,8 @@ static const struct {
 } commands[] = {
 	{"scan", cmd_scan},
 	{"rules", cmd_rules},
+	{"install-hook", cmd_install_hook},
+	{"report", cmd_report},
 	{"help", cmd_help},
 	{"--help", cmd_help},
 	{"-h", cmd_help},

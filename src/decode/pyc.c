@@ -29,6 +29,8 @@
 
 #define PYC_MAX_DEPTH 64
 #define PYC_MAX_REFS (1u << 20)
+/* Strings held at once in the per-code-object lists (20 bytes each). */
+#define PYC_MAX_STRINGS (1u << 20)
 /* Objects visited, counting names re-read through a back-reference. */
 #define PYC_MAX_OBJECTS(len) (2 * (len) + 4096)
 /* Constants shorter than this are not worth a line. */
@@ -106,6 +108,7 @@ struct reader {
 	const struct opcodes *ops; /* the bytecode's opcodes, when known */
 	unsigned depth;
 	size_t objects, max_objects;
+	size_t strings;     /* held in lists now */
 	struct ref *refs;
 	size_t nrefs, crefs;
 	struct strs top;    /* strings outside any code object */
@@ -161,10 +164,21 @@ static int r_size(struct reader *r, size_t *n)
 	return 0;
 }
 
-static void push_str(struct strs *s, uint32_t off, uint32_t len, int32_t ref, int32_t item)
+static int push_str(struct reader *r, struct strs *s, uint32_t off, uint32_t len, int32_t ref,
+		    int32_t item)
 {
+	if (r->strings >= PYC_MAX_STRINGS)
+		return stop(r);
+	r->strings++;
 	PL_GROW(s->v, s->cap, s->n + 1);
 	s->v[s->n++] = (struct str){off, len, ref, item, -1};
+	return 0;
+}
+
+static void free_strs(struct reader *r, struct strs *s)
+{
+	r->strings -= s->n;
+	free(s->v);
 }
 
 static int32_t ref_reserve(struct reader *r)
@@ -183,7 +197,7 @@ static void ref_fill(struct reader *r, int32_t idx, const struct val *v, size_t 
 		e->kind = REF_STR;
 		e->off = v->off;
 		e->len = v->len;
-	} else if (v->kind == VAL_OTHER && start < r->pos &&
+	} else if (v->kind == VAL_OTHER &&
 		   ((r->d[start] & ~FLAG_REF) == '(' || (r->d[start] & ~FLAG_REF) == ')')) {
 		e->kind = REF_TUPLE;
 		e->off = (uint32_t)start;
@@ -238,9 +252,7 @@ static int r_string(struct reader *r, size_t n, const struct want *w, int32_t re
 	v->kind = VAL_STR;
 	v->off = (uint32_t)(p - r->d);
 	v->len = (uint32_t)n;
-	if (w->to)
-		push_str(w->to, v->off, v->len, ref, w->item);
-	return 0;
+	return w->to ? push_str(r, w->to, v->off, v->len, ref, w->item) : 0;
 }
 
 /* Items of a tuple, list or set; items of the consts and names tuples are
@@ -291,7 +303,7 @@ static int r_back_ref(struct reader *r, const struct want *w, struct val *v)
 		v->off = e->off;
 		v->len = e->len;
 		if (w->to)
-			push_str(w->to, e->off, e->len, idx, w->item);
+			return push_str(r, w->to, e->off, e->len, idx, w->item);
 	} else if (e->kind == REF_TUPLE) {
 		v->kind = VAL_TUPLE_REF;
 		v->off = e->off;
@@ -464,9 +476,9 @@ static int r_code(struct reader *r, struct val *v)
 		rc = r_code_tail(r, &c);
 	/* Also after a malformation: what was read is kept. */
 	emit_code(r, &c);
-	free(c.consts.v);
-	free(c.names.v);
-	free(c.locals.v);
+	free_strs(r, &c.consts);
+	free_strs(r, &c.names);
+	free_strs(r, &c.locals);
 	v->kind = VAL_OTHER;
 	return rc;
 }
@@ -675,7 +687,7 @@ int pl_pyc_views(const unsigned char *d, size_t len, struct pl_views *out)
 	if (!r.full)
 		emit_strs(&r, NULL, &r.top);
 	free(r.refs);
-	free(r.top.v);
+	free_strs(&r, &r.top);
 	int rc = 0;
 	size_t n = r.out.len;
 	if (n)

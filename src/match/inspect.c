@@ -476,7 +476,8 @@ static const char *const aws_canary_accounts[] = {
 
 static int inspect_aws(const char *s, size_t len, struct pl_finding *f)
 {
-	if (len != 20)
+	/* A paired finding holds "<key id>:<secret key>": read the id. */
+	if (len < 20 || (len > 20 && s[20] != ':'))
 		return 1;
 	for (size_t i = 0; i < sizeof(aws_types) / sizeof(aws_types[0]); i++)
 		if (memcmp(s, aws_types[i].prefix, 4) == 0)

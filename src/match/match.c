@@ -262,7 +262,8 @@ int pl_matcher_scan(struct pl_matcher *m, const char *text, size_t len, size_t r
 	for (size_t i = 0; i < m->rs->n; i++)
 		if (m->open[i].hi)
 			close_window(m, &m->open[i]);
-	qsort(m->wins, m->nwins, sizeof(*m->wins), window_cmp);
+	if (m->nwins > 1) /* wins is NULL before the first window: qsort wants non-NULL */
+		qsort(m->wins, m->nwins, sizeof(*m->wins), window_cmp);
 	struct scan_range sr = {text, len, report_from, report_to, fn, ctx};
 	size_t last_end = 0;
 	m->nfound = 0;

@@ -26,6 +26,7 @@ void pl_finding_free(struct pl_finding *f)
 		free(f->details[i].value);
 	}
 	free(f->details);
+	pl_validation_free(f->validation);
 	free(f);
 }
 

@@ -1,6 +1,7 @@
 /* JSON (one document) and JSON Lines (one finding per line) reports. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pkgleaks/error.h"
 #include "report/report_int.h"
@@ -101,6 +102,27 @@ json_t *pl_json_details(const struct pl_finding *f)
 	return o;
 }
 
+json_t *pl_json_validation(const struct pl_finding *f)
+{
+	const struct pl_validation *v = f->validation;
+	if (!v || v->status == PL_VALIDATION_NONE)
+		return NULL;
+	json_t *o = pl_json_obj(), *d = pl_json_obj();
+	pl_json_set(o, "status", pl_json_str(pl_validation_status_name(v->status)));
+	pl_json_set(o, "reason", pl_json_str(v->reason));
+	char when[32] = "";
+	time_t t = (time_t)v->checked_at;
+	struct tm tm;
+	if (v->checked_at > 0 && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pl_json_set(o, "checked_at", pl_json_str(when[0] ? when : NULL));
+	pl_json_set(o, "cached", must(json_boolean(v->cached)));
+	for (size_t i = 0; i < v->ndetails; i++)
+		pl_json_set(d, v->details[i].key, pl_json_str(v->details[i].value));
+	pl_json_set(o, "details", d);
+	return o;
+}
+
 json_t *pl_json_encoding(const struct pl_finding *f)
 {
 	return pl_json_str(f->encoding && f->encoding[0] ? f->encoding : NULL);
@@ -123,6 +145,9 @@ static json_t *finding(const struct pl_report *r, const struct pl_finding *f)
 	pl_json_set(o, "path_kind", pl_json_str(f->path_kind));
 	pl_json_set(o, "encoding", pl_json_encoding(f));
 	pl_json_set(o, "details", pl_json_details(f));
+	json_t *validation = pl_json_validation(f);
+	if (validation)
+		pl_json_set(o, "validation", validation);
 	pl_json_set(o, "locations", positions(f));
 	pl_json_set(o, "remediation", pl_json_str(f->rule->remediation));
 	pl_json_set(o, "references", references(f->rule));

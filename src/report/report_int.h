@@ -53,6 +53,9 @@ json_t *pl_json_arr(void);
  * its last value), and its encoding as a string or null for plain text. */
 json_t *pl_json_details(const struct pl_finding *f);
 json_t *pl_json_encoding(const struct pl_finding *f);
+/* The issuer's answer ({"status", "reason", "checked_at", "cached",
+ * "details"}), or NULL when the finding was not validated. */
+json_t *pl_json_validation(const struct pl_finding *f);
 /* Dumps doc and a newline to out (no flush), then drops doc; PL_EIO on
  * failure. */
 int pl_json_dump(json_t *doc, FILE *out, size_t flags);

@@ -185,6 +185,9 @@ static json_t *result_properties(const struct pl_finding *f)
 {
 	json_t *props = pl_json_obj();
 	pl_json_set(props, "details", pl_json_details(f));
+	json_t *validation = pl_json_validation(f);
+	if (validation)
+		pl_json_set(props, "validation", validation);
 	pl_json_set(props, "encoding", pl_json_encoding(f));
 	pl_json_set(props, "pathKind", pl_json_str(f->path_kind));
 	return props;

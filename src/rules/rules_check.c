@@ -1,8 +1,10 @@
 /* `rules check`: every example through the real engine (Hyperscan database,
  * PCRE2 confirmation, filters), as a scan would see it. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "pkgleaks/error.h"
+#include "match/inspect.h"
 #include "pkgleaks/match.h"
 #include "rules/rules_int.h"
 
@@ -32,10 +34,37 @@ static int same_secret(const struct pl_match *m, const char *text, const char *w
 	       want[n] == ':' && memcmp(text + m->part2_start, want + n + 1, n2) == 0;
 }
 
+/* The rule's inspector may drop a match (a "JWT" that is not JSON), as in a
+ * scan; examples must survive it. */
+static int inspector_keeps(const struct pl_match *m, const char *text)
+{
+	if (!m->rule->inspect)
+		return 1;
+	size_t n = m->secret_end - m->secret_start, n2 = m->part2_end - m->part2_start;
+	char *s = malloc(n + 1 + n2 + 1);
+	if (!s)
+		return 1;
+	memcpy(s, text + m->secret_start, n);
+	if (n2) {
+		s[n] = ':';
+		memcpy(s + n + 1, text + m->part2_start, n2);
+		n += 1 + n2;
+	}
+	struct pl_finding f = {0};
+	int keep = pl_inspect(m->rule->inspect, s, n, &f);
+	for (size_t i = 0; i < f.ndetails; i++) {
+		free(f.details[i].key);
+		free(f.details[i].value);
+	}
+	free(f.details);
+	free(s);
+	return keep;
+}
+
 static int on_match(const struct pl_match *m, const char *text, void *ctx)
 {
 	struct probe *p = ctx;
-	if (!matches_rule(m, p->rule))
+	if (!matches_rule(m, p->rule) || !inspector_keeps(m, text))
 		return 0;
 	p->hits++;
 	if (m->rule == p->rule && same_secret(m, text, p->want_secret))

@@ -5,8 +5,10 @@
 #include <yaml.h>
 
 #include "pkgleaks/error.h"
+#include "match/inspect.h"
 #include "rules/builtin.h"
 #include "rules/rules_int.h"
+#include "rules/rules_validator.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -34,6 +36,7 @@ static void rule_free(struct pl_rule *r)
 	free(r->pattern);
 	free(r->remediation);
 	free(r->inspect);
+	pl_rule_validator_free(r->validator);
 	free(r->origin);
 	free_strv(r->keywords);
 	free_strv(r->parts);
@@ -270,8 +273,10 @@ static int load_field(struct loader *l, struct pl_rule *r, const char *key, yaml
 			r->checksum = (enum pl_checksum)k;
 		return 0;
 	}
-	/* Accepted for later stages (validation, documentation). */
-	if (strcmp(key, "validator") == 0 || strcmp(key, "tags") == 0 ||
+	if (strcmp(key, "validator") == 0)
+		return pl_rule_validator_load(l->doc, v, l->origin, r->id, &r->validator);
+	/* Accepted for documentation. */
+	if (strcmp(key, "tags") == 0 ||
 	    strcmp(key, "description") == 0 || strcmp(key, "category") == 0)
 		return 0;
 	return where(l, v, r->id, "unknown field: ", key);
@@ -301,6 +306,8 @@ static int load_rule(struct loader *l, yaml_node_t *n, struct pl_rule **out)
 		rc = where(l, n, r->id, "id, name and either pattern or parts are required", NULL);
 	if (rc == 0 && r->parts && !r->distance)
 		r->distance = 512;
+	if (rc == 0 && r->inspect && !pl_inspect_known(r->inspect))
+		rc = where(l, n, r->id, "unknown inspector: ", r->inspect);
 	if (rc == 0 && r->by_keyword && !r->keywords)
 		rc = where(l, n, r->id, "prefilter: keywords needs keywords", NULL);
 	if (rc == 0 && !r->examples)

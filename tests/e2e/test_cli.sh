@@ -123,6 +123,17 @@ run_pl scan --color never --format jsonl formats/plain
 assert_py "--color never: no escapes" "b'\\x1b' not in outb"
 run_pl scan --no-progress formats/plain
 assert_exit 1 "--no-progress is accepted"
+if command -v script >/dev/null; then
+	# a pseudo-terminal: colour by default (--color auto)
+	timeout 60 script -qec "$(printf '%q ' "$PKGLEAKS" scan formats/plain)" /dev/null </dev/null >"$OUT" 2>&1
+	RC=$?
+	assert_exit 1 "on a terminal: exit 1"
+	assert_py "on a terminal, text output is coloured" "b'\\x1b[' in outb"
+	timeout 60 script -qec "$(printf '%q ' "$PKGLEAKS" scan --color never formats/plain)" /dev/null </dev/null >"$OUT" 2>&1
+	assert_py "on a terminal, --color never disables colour" "b'\\x1b[' not in outb"
+else
+	note "skip terminal checks: no script(1)"
+fi
 
 note "-j1 and -j2 give identical results"
 run_pl scan -j1 --format jsonl --show-secrets formats

@@ -35,7 +35,9 @@ static void on_done(void *ctx, const char *source, uint64_t bytes)
 	(void)bytes;
 }
 
-static const struct pl_sink_ops sink = {on_finding, on_error, on_error, on_done};
+/* The optional callbacks stay NULL. */
+static const struct pl_sink_ops sink = {
+	.finding = on_finding, .error = on_error, .warning = on_error, .file_done = on_done};
 
 static void cleanup(void)
 {

@@ -46,6 +46,10 @@ note() { echo "# $*"; }
 skip_all() { echo "SKIP: $TEST_NAME: $*"; exit 77; }
 
 finish() {
+	if [ -s "$TMP/timings" ]; then
+		echo "# slowest pkgleaks runs (s):"
+		sort -rn "$TMP/timings" | head -n 3 | cut -c1-160 | sed 's/^/#   /'
+	fi
 	echo "# $TEST_NAME: $CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ] || exit 1
 	exit 0
@@ -99,6 +103,7 @@ run_pl() {
 	fi
 	t1=$(date +%s.%N)
 	WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	printf '%s\t%s\n' "$WALL" "$*" >>"$TMP/timings"
 	check_sane "pkgleaks $*"
 }
 

@@ -261,6 +261,50 @@ static void test_pyc_refs(void)
 	pl_views_release(&vs);
 }
 
+/* The fields of a 3.11 code object after co_names, all empty. */
+static size_t code_tail(unsigned char *o)
+{
+	static const unsigned char tail[] = {')', 0, 's', 0, 0, 0, 0, 'z', 1, 'f', 'z', 1, 'g',
+					     'z', 1, 'g', 1, 0, 0, 0, 's', 0, 0, 0, 0, 's', 0,
+					     0, 0, 0};
+	memcpy(o, tail, sizeof(tail));
+	return sizeof(tail);
+}
+
+/* CPython shares equal tuples: an inner function's co_names tuple comes
+ * back as a constant of the module through a back-reference. */
+static void test_pyc_shared_tuple(void)
+{
+	unsigned char b[256];
+	size_t n = pyc_prefix(b);
+	b[n++] = '(';
+	put_i32(b + n, 2);
+	n += 4;
+	b[n++] = 'c'; /* the inner code object */
+	memset(b + n, 0, 20);
+	n += 20;
+	memcpy(b + n, "s\0\0\0\0)\0", 7); /* co_code, co_consts = () */
+	n += 7;
+	b[n++] = ')' | 0x80; /* co_names, ref slot 0 */
+	b[n++] = 1;
+	b[n++] = 'z';
+	b[n++] = 12;
+	memcpy(b + n, "shared-value", 12);
+	n += 12;
+	n += code_tail(b + n);
+	b[n++] = 'r'; /* the module's second constant: that tuple */
+	put_i32(b + n, 0);
+	n += 4;
+	b[n++] = ')'; /* the module's co_names */
+	b[n++] = 0;
+	n += code_tail(b + n);
+	struct pl_views vs = {0};
+	const struct pl_view *v = only_view("shared.pyc", b, n, &vs);
+	if (v)
+		CHECK_STR(v->text, "\"shared-value\"\n");
+	pl_views_release(&vs);
+}
+
 /* ---- JSON ---- */
 
 static void test_json_notebook(void)
@@ -490,6 +534,7 @@ int main(void)
 	test_pyc_damaged();
 	test_pyc_bombs();
 	test_pyc_refs();
+	test_pyc_shared_tuple();
 	test_json_notebook();
 	test_base64_env();
 	test_base64_nested();

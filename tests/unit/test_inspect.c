@@ -286,6 +286,10 @@ static void test_aws(void)
 	CHECK_KEEP("aws-access-key-id", "AKIA0000111188889999", "key_type=long-term access key");
 	/* A3T…: no known type; wrong lengths: nothing. */
 	CHECK_KEEP("aws-access-key-id", "A3TXBZPUZDIKKUISEM2E", "account=123456789012");
+	/* An id paired with its secret key, as the paired rules report it. */
+	CHECK_KEEP("aws-access-key-id", "AKIA4VP3AYTIY6O52WDU:LVNc0mnNzc5h0+7AjaKdVNjC+yoVY7rSYpGppkQY",
+		   "key_type=long-term access key; account=870794183889");
+	CHECK_KEEP("aws-access-key-id", "AKIA4VP3AYTIY6O52WDUX:LVNc0mnNzc5h0", "");
 	CHECK_KEEP("aws-access-key-id", "AKIA123", "");
 	CHECK_KEEP("aws-access-key-id", "AKIAAYLPMN5HKUISEM2EXX", "");
 	hostile_prefixes("aws-access-key-id", "AKIAAYLPMN5HKUISEM2E");

@@ -337,7 +337,8 @@ static void test_jsonl(void)
 	pl_report_sink.finding(&r, g);
 	char *out = write_report(&r, PL_FORMAT_JSONL, NULL);
 	size_t lines = 0, inspected = 0;
-	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+	char *save = NULL;
+	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
 		json_t *f = json_loads(line, 0, NULL);
 		CHECK(f != NULL);
 		check_finding_json(f);

@@ -1,0 +1,21 @@
+/* Shared by the study report's writers (study.c, study_html.c). */
+#ifndef PL_REPORT_STUDY_INT_H
+#define PL_REPORT_STUDY_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pkgleaks/study.h"
+
+/* The HTML page: tables and inline SVG charts, nothing fetched at view time. */
+int pl_study_html(const struct pl_stats *s, const struct pl_study_options *o, FILE *out);
+
+/* "2021-03-05" (UTC), or "unknown" for a negative time. */
+void pl_study_date(int64_t t, char out[32]);
+
+/* The secret to print for persistence row i: the revealed raw value
+ * (escaped, in *owned, which the caller frees) or the redacted form. */
+const char *pl_study_secret(const struct pl_stats *s, const struct pl_study_options *o, size_t i,
+			    char **owned);
+
+#endif

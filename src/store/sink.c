@@ -1,0 +1,399 @@
+/* The store as a scan sink: what the scan says about one top-level file is
+ * kept in memory until its file_facts, then written in one transaction.
+ *
+ * Files from different workers interleave, so what is pending is keyed by
+ * the worker thread and the source: one worker scans one file at a time,
+ * from its first event to its file_facts, and the same file given twice
+ * (`scan dir dir/x.tgz`) is then two separate artifacts in flight. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pkgleaks/error.h"
+#include "scan/scan_int.h"
+#include "store/store_int.h"
+#include "util/alloc.h"
+#include "util/escape.h"
+
+/* Longest error text kept on an artifact row. */
+#define PL_STORE_ERROR_MAX 1000
+/* Longest file extension counted as one (".gitignore" is 10). */
+#define PL_EXT_MAX 16
+
+#define NO_BLOB SIZE_MAX
+
+/* What the store needs of one finding, owned. */
+struct find_rec {
+	char fingerprint[65];
+	char *rule, *redacted, *sealed, *path, *ext;
+	const char *path_kind, *encoding; /* static strings */
+	struct pl_position *pos;
+	size_t npos;
+	size_t blob; /* index into the pending blobs, NO_BLOB when none */
+};
+
+struct blob_rec {
+	char sha256[65];
+	size_t first, count;
+};
+
+struct replay_rec {
+	char sha256[65];
+	char *path, *ext;
+	const char *path_kind;
+};
+
+struct pending {
+	pthread_t thread;
+	char *source;
+	struct pl_package_id id;
+	struct find_rec *f;
+	size_t nf, capf;
+	struct blob_rec *b;
+	size_t nb, capb;
+	struct replay_rec *r;
+	size_t nr, capr;
+	size_t blob_start; /* findings from here on belong to the blob being matched */
+	int failed;        /* the file itself could not be read */
+	int partial;       /* a member could not be */
+	char *error;       /* the first problem, escaped */
+};
+
+struct pl_store_sink {
+	struct pl_store *st;
+	struct pl_store_sink_options opt;
+	char *ruleset;
+	struct pending **p;
+	size_t np, capp;
+	struct pl_store_sink_stats stats;
+};
+
+/* ---- pending files ---- */
+
+static void pending_free(struct pending *p)
+{
+	for (size_t i = 0; i < p->nf; i++) {
+		struct find_rec *f = &p->f[i];
+		free(f->rule);
+		free(f->redacted);
+		free(f->sealed);
+		free(f->path);
+		free(f->ext);
+		free(f->pos);
+	}
+	for (size_t i = 0; i < p->nr; i++) {
+		free(p->r[i].path);
+		free(p->r[i].ext);
+	}
+	free(p->f);
+	free(p->b);
+	free(p->r);
+	free(p->error);
+	free(p->source);
+	pl_package_id_release(&p->id);
+	free(p);
+}
+
+static void pending_drop(struct pl_store_sink *s, size_t i)
+{
+	pending_free(s->p[i]);
+	s->p[i] = s->p[--s->np];
+}
+
+/* The calling worker's pending file for source; a different file left by
+ * the same worker never reached file_facts (it could not be opened) and is
+ * dropped. create = 0 returns NULL rather than a new one. */
+static struct pending *pending_get(struct pl_store_sink *s, const char *source, int create)
+{
+	pthread_t me = pthread_self();
+	for (size_t i = 0; i < s->np; i++) {
+		if (!pthread_equal(s->p[i]->thread, me))
+			continue;
+		if (strcmp(s->p[i]->source, source) == 0)
+			return s->p[i];
+		pending_drop(s, i);
+		break;
+	}
+	if (!create)
+		return NULL;
+	struct pending *p = pl_xcalloc(1, sizeof(*p));
+	p->thread = me;
+	p->source = pl_xstrdup(source);
+	p->id = (struct pl_package_id)PL_PACKAGE_ID_INIT;
+	PL_GROW(s->p, s->capp, s->np + 1);
+	s->p[s->np++] = p;
+	return p;
+}
+
+static void pending_remove(struct pl_store_sink *s, struct pending *p)
+{
+	for (size_t i = 0; i < s->np; i++)
+		if (s->p[i] == p) {
+			pending_drop(s, i);
+			return;
+		}
+}
+
+/* ---- names ---- */
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* ".py", ".env" for a dotfile, "" for none or anything odd; lower case. */
+static char *extension(const char *source, const char *path)
+{
+	const char *base = base_name(path && path[0] ? path : source);
+	const char *dot = strrchr(base, '.');
+	if (!dot || strlen(dot) > PL_EXT_MAX || !dot[1])
+		return pl_xstrdup("");
+	char *ext = pl_xstrdup(dot);
+	for (char *c = ext + 1; *c; c++) {
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+		else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+			   *c == '-' || *c == '+'))
+			return free(ext), pl_xstrdup("");
+	}
+	return ext;
+}
+
+static char *escaped(const char *s)
+{
+	return pl_escape(s ? s : "", s ? strlen(s) : 0);
+}
+
+/* ---- events ---- */
+
+void pl_store_sink_record(struct pl_store_sink *s, const struct pl_finding *f)
+{
+	struct pending *p = pending_get(s, f->source, 1);
+	PL_GROW(p->f, p->capf, p->nf + 1);
+	struct find_rec *r = &p->f[p->nf++];
+	memcpy(r->fingerprint, f->fingerprint, sizeof(r->fingerprint));
+	r->rule = pl_xstrdup(f->rule->id);
+	r->redacted = pl_finding_display_secret(f, 0);
+	r->sealed = s->opt.store_secrets ? pl_store_seal(s->st, f->fingerprint, f->secret,
+							 f->secret_len)
+					 : NULL;
+	r->path = escaped(f->path);
+	r->ext = extension(f->source, f->path);
+	r->path_kind = f->path_kind ? f->path_kind : "other";
+	r->encoding = f->encoding ? f->encoding : "";
+	r->npos = f->npositions;
+	r->pos = pl_xcalloc(r->npos + 1, sizeof(*r->pos));
+	memcpy(r->pos, f->positions, r->npos * sizeof(*r->pos));
+	r->blob = NO_BLOB;
+}
+
+static void sink_finding(void *ctx, struct pl_finding *f)
+{
+	pl_store_sink_record(ctx, f);
+	pl_finding_free(f);
+}
+
+static void note_problem(struct pl_store_sink *s, const char *source, const char *path,
+			 const char *reason, int fatal)
+{
+	struct pending *p = pending_get(s, source, 1);
+	p->failed |= fatal;
+	p->partial |= !fatal;
+	if (p->error)
+		return;
+	char *raw = path && path[0] ? pl_xasprintf("%s: %s", path, reason) : pl_xstrdup(reason);
+	p->error = pl_escape(raw, strlen(raw) > PL_STORE_ERROR_MAX ? PL_STORE_ERROR_MAX : strlen(raw));
+	free(raw);
+}
+
+static void sink_error(void *ctx, const char *source, const char *path, const char *reason)
+{
+	note_problem(ctx, source, path, reason ? reason : "", !path || !path[0]);
+}
+
+static void sink_warning(void *ctx, const char *source, const char *path, const char *reason)
+{
+	(void)ctx;
+	(void)source;
+	(void)path;
+	(void)reason;
+}
+
+static void sink_file_done(void *ctx, const char *source, uint64_t bytes)
+{
+	(void)ctx;
+	(void)source;
+	(void)bytes;
+}
+
+static void sink_metadata(void *ctx, const char *source, const char *path, const char *text,
+			  size_t len)
+{
+	struct pending *p = pending_get(ctx, source, 1);
+	pl_package_id_from_metadata(&p->id, path, text, len);
+}
+
+static int sink_blob_seen(void *ctx, const char *source, const char *path, const char *sha256)
+{
+	struct pl_store_sink *s = ctx;
+	struct pending *p = pending_get(s, source, 1);
+	s->stats.blobs++;
+	int64_t n = s->opt.force ? -1 : pl_store_blob_findings(s->st, sha256, s->ruleset);
+	if (n < 0) {
+		p->blob_start = p->nf;
+		return 0;
+	}
+	s->stats.blobs_skipped++;
+	s->stats.replayed += (uint64_t)n;
+	if (n > 0) {
+		PL_GROW(p->r, p->capr, p->nr + 1);
+		struct replay_rec *r = &p->r[p->nr++];
+		snprintf(r->sha256, sizeof(r->sha256), "%s", sha256);
+		r->path = escaped(path);
+		r->ext = extension(source, path);
+		r->path_kind = pl_path_kind(source, path);
+	}
+	return 1;
+}
+
+static void sink_blob_done(void *ctx, const char *source, const char *path, const char *sha256)
+{
+	(void)path;
+	struct pending *p = pending_get(ctx, source, 1);
+	PL_GROW(p->b, p->capb, p->nb + 1);
+	struct blob_rec *b = &p->b[p->nb];
+	snprintf(b->sha256, sizeof(b->sha256), "%s", sha256);
+	b->first = p->blob_start <= p->nf ? p->blob_start : p->nf;
+	b->count = p->nf - b->first;
+	for (size_t i = b->first; i < p->nf; i++)
+		p->f[i].blob = p->nb;
+	p->nb++;
+	p->blob_start = p->nf;
+}
+
+/* ---- the write at file_facts ---- */
+
+/* Stamps that packers write instead of the real time (npm pack's
+ * 1985-10-26T08:15:00Z, the epoch of reproducible builds) say nothing about
+ * when a release was made. */
+#define NPM_PACK_MTIME 499162500
+
+static int64_t upload_time(int64_t newest_mtime)
+{
+	return newest_mtime <= 0 || newest_mtime == NPM_PACK_MTIME ? -1 : newest_mtime;
+}
+
+struct views {
+	struct pl_store_find *finds;
+	struct pl_store_blob *blobs;
+	struct pl_store_replay *replays;
+};
+
+static void build_views(const struct pending *p, struct views *v)
+{
+	v->finds = pl_xcalloc(p->nf + 1, sizeof(*v->finds));
+	v->blobs = pl_xcalloc(p->nb + 1, sizeof(*v->blobs));
+	v->replays = pl_xcalloc(p->nr + 1, sizeof(*v->replays));
+	for (size_t i = 0; i < p->nf; i++) {
+		const struct find_rec *f = &p->f[i];
+		v->finds[i] = (struct pl_store_find){
+			f->fingerprint, f->rule, f->redacted, f->sealed,
+			f->blob == NO_BLOB ? NULL : p->b[f->blob].sha256,
+			f->path, f->path_kind, f->ext, f->encoding, f->pos, f->npos};
+	}
+	for (size_t i = 0; i < p->nb; i++)
+		v->blobs[i] = (struct pl_store_blob){p->b[i].sha256, p->b[i].first, p->b[i].count};
+	for (size_t i = 0; i < p->nr; i++)
+		v->replays[i] = (struct pl_store_replay){p->r[i].sha256, p->r[i].path,
+							 p->r[i].path_kind, p->r[i].ext};
+}
+
+static void views_release(struct views *v)
+{
+	free(v->finds);
+	free(v->blobs);
+	free(v->replays);
+}
+
+static void write_pending(struct pl_store_sink *s, struct pending *p,
+			  const struct pl_file_facts *facts)
+{
+	pl_package_id_finish(&p->id, p->source);
+	char *filename = escaped(base_name(p->source));
+	const char *status = p->failed ? "error" : p->partial || facts->stopped_by_limit ? "partial"
+											    : "ok";
+	struct views v;
+	build_views(p, &v);
+	struct pl_store_artifact a = {
+		.ecosystem = p->id.ecosystem, .project = p->id.project, .version = p->id.version,
+		.filename = filename, .sha256 = facts->sha256, .size = facts->size,
+		.bytes_scanned = facts->bytes_scanned, .upload_time = upload_time(facts->newest_mtime),
+		.scan_time = (int64_t)time(NULL), .ruleset_version = s->ruleset, .status = status,
+		.error = p->error ? p->error : facts->stopped_by_limit ? "stopped by a limit" : NULL,
+		.finds = v.finds, .nfinds = p->nf, .blobs = v.blobs, .nblobs = p->nb,
+		.replays = v.replays, .nreplays = p->nr};
+	struct pl_store_written w;
+	int rc = facts->sha256[0] ? pl_store_write_artifact(s->st, &a, s->opt.force, &w)
+				  : pl_error_set(PL_EINVAL, "no SHA-256 (scan without hash_inputs)");
+	if (rc < 0) {
+		s->stats.failed++;
+		if (s->opt.on_error)
+			s->opt.on_error(s->opt.on_error_ctx, p->source, pl_error_message());
+	} else {
+		s->stats.artifacts += !w.unchanged;
+		s->stats.unchanged += w.unchanged != 0;
+		s->stats.occurrences += w.occurrences;
+	}
+	views_release(&v);
+	free(filename);
+}
+
+static void sink_file_facts(void *ctx, const char *source, const struct pl_file_facts *facts)
+{
+	struct pl_store_sink *s = ctx;
+	struct pending *p = pending_get(s, source, 1);
+	write_pending(s, p, facts);
+	pending_remove(s, p);
+}
+
+const struct pl_sink_ops pl_store_sink_ops = {
+	.finding = sink_finding,
+	.error = sink_error,
+	.warning = sink_warning,
+	.file_done = sink_file_done,
+	.file_facts = sink_file_facts,
+	.metadata = sink_metadata,
+	.blob_seen = sink_blob_seen,
+	.blob_done = sink_blob_done,
+};
+
+/* ---- lifecycle ---- */
+
+struct pl_store_sink *pl_store_sink_new(struct pl_store *st,
+					const struct pl_store_sink_options *opt)
+{
+	struct pl_store_sink *s = pl_xcalloc(1, sizeof(*s));
+	s->st = st;
+	s->opt = *opt;
+	s->ruleset = pl_xstrdup(opt->ruleset_version ? opt->ruleset_version : "");
+	return s;
+}
+
+void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_stats *out)
+{
+	*out = s->stats;
+}
+
+void pl_store_sink_free(struct pl_store_sink *s)
+{
+	if (!s)
+		return;
+	while (s->np)
+		pending_drop(s, s->np - 1);
+	free(s->p);
+	free(s->ruleset);
+	free(s);
+}

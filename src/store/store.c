@@ -1,0 +1,329 @@
+/* Opening a store: choosing the back end, migrating the schema; the query
+ * helpers the rest of the module is written with. */
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkgleaks/error.h"
+#include "store/store_int.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+
+/* Rows per multi-row INSERT: far under SQLite's 32766 and PostgreSQL's
+ * 65535 parameters for the widest row we write. */
+#define PL_STORE_BATCH_ROWS 256
+
+static const struct pl_store_ops *const backends[] = {
+	&pl_store_postgres_ops,
+	&pl_store_sqlite_ops,
+};
+
+int pl_store_is_postgres_url(const char *url)
+{
+	return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+/* ---- queries ---- */
+
+int pl_store_query(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
+		   size_t nparams, pl_sql_row_fn fn, void *ctx)
+{
+	return st->ops->query(st->conn, sql, params, nparams, fn, ctx);
+}
+
+int pl_store_exec(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
+		  size_t nparams)
+{
+	return st->ops->query(st->conn, sql, params, nparams, NULL, NULL);
+}
+
+int64_t pl_store_int(const char *s, int64_t def)
+{
+	if (!s)
+		return def;
+	errno = 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	return errno || end == s ? def : (int64_t)v;
+}
+
+struct one_int {
+	int64_t *out;
+	int got;
+};
+
+static int take_int(void *ctx, size_t ncols, const char *const *v)
+{
+	struct one_int *o = ctx;
+	if (!o->got && ncols > 0) {
+		*o->out = pl_store_int(v[0], *o->out);
+		o->got = 1;
+	}
+	return 0;
+}
+
+int pl_store_query_int(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
+		       size_t nparams, int64_t *out)
+{
+	struct one_int o = {out, 0};
+	int rc = pl_store_query(st, sql, params, nparams, take_int, &o);
+	return rc < 0 ? rc : o.got;
+}
+
+int pl_store_begin(struct pl_store *st)
+{
+	int rc = pl_store_exec(st, st->ops->begin_sql, NULL, 0);
+	st->in_tx = rc == 0;
+	return rc;
+}
+
+int pl_store_commit(struct pl_store *st)
+{
+	int rc = pl_store_exec(st, "COMMIT", NULL, 0);
+	if (rc < 0)
+		pl_store_rollback(st);
+	st->in_tx = 0;
+	return rc;
+}
+
+void pl_store_rollback(struct pl_store *st)
+{
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "%s", pl_error_message());
+	/* The caller reports the error that made it roll back, not this one. */
+	(void)pl_store_exec(st, "ROLLBACK", NULL, 0);
+	pl_error_set(PL_EIO, "%s", msg);
+	st->in_tx = 0;
+}
+
+/* "($1, $2), ($3, $4)" for nrows rows of ncols. */
+static char *values_sql(const char *prefix, size_t ncols, size_t nrows, const char *suffix)
+{
+	struct pl_buf b;
+	pl_buf_init(&b, 0);
+	size_t n = 1;
+	(void)pl_buf_appends(&b, prefix);
+	for (size_t r = 0; r < nrows; r++) {
+		(void)pl_buf_appends(&b, r ? ", (" : "(");
+		for (size_t c = 0; c < ncols; c++)
+			(void)pl_buf_appendf(&b, c ? ", $%zu" : "$%zu", n++);
+		(void)pl_buf_appends(&b, ")");
+	}
+	(void)pl_buf_appends(&b, suffix);
+	return pl_buf_detach(&b);
+}
+
+int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
+			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
+			 pl_sql_row_fn fn, void *ctx)
+{
+	char *full = NULL;
+	int rc = 0;
+	for (size_t done = 0; rc == 0 && done < nrows;) {
+		size_t n = nrows - done < PL_STORE_BATCH_ROWS ? nrows - done : PL_STORE_BATCH_ROWS;
+		char *sql = n == PL_STORE_BATCH_ROWS && full ? full
+							     : values_sql(prefix, ncols, n, suffix);
+		rc = pl_store_query(st, sql, v + done * ncols, n * ncols, fn, ctx);
+		if (n == PL_STORE_BATCH_ROWS)
+			full = sql;
+		else
+			free(sql);
+		done += n;
+	}
+	free(full);
+	return rc;
+}
+
+/* ---- schema ---- */
+
+int pl_store_schema_latest(const struct pl_store *st)
+{
+	return (int)st->ops->nmigrations;
+}
+
+int pl_store_schema_version(struct pl_store *st, int *version)
+{
+	int64_t v = 0;
+	int rc = pl_store_query_int(st, "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+				    NULL, 0, &v);
+	*version = (int)v;
+	return rc < 0 ? rc : 0;
+}
+
+static int apply_migrations(struct pl_store *st)
+{
+	int64_t v = 0;
+	int rc = pl_store_query_int(st, "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+				    NULL, 0, &v);
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	if (v > (int64_t)st->ops->nmigrations)
+		return pl_error_set(PL_EINVAL,
+				    "the store's schema (version %lld) is newer than this pkgleaks "
+				    "knows (%zu): upgrade pkgleaks",
+				    (long long)v, st->ops->nmigrations);
+	for (size_t i = (size_t)v; rc == 0 && i < st->ops->nmigrations; i++) {
+		struct pl_sql_value p = pl_sql_int((int64_t)i + 1);
+		rc = st->ops->script(st->conn, st->ops->migrations[i]);
+		if (rc == 0)
+			rc = pl_store_exec(st, "INSERT INTO schema_version (version) VALUES ($1)", &p, 1);
+		if (rc < 0)
+			pl_error_set(rc, "schema migration %zu failed: %s", i + 1, pl_error_message());
+	}
+	return rc;
+}
+
+/* Migrations run in one transaction, under a lock: concurrent first runs
+ * (several workers on one PostgreSQL) apply each migration once. */
+static int migrate(struct pl_store *st)
+{
+	int current;
+	if (pl_store_schema_version(st, &current) == 0 && current == pl_store_schema_latest(st))
+		return 0; /* up to date: nothing to write (a read-only store is fine) */
+	pl_error_clear();
+	int rc = pl_store_begin(st);
+	if (rc == 0 && st->ops->lock_schema_sql[0])
+		rc = pl_store_exec(st, st->ops->lock_schema_sql, NULL, 0);
+	if (rc == 0)
+		rc = pl_store_exec(st,
+				   "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+				   NULL, 0);
+	if (rc == 0)
+		rc = apply_migrations(st);
+	if (rc == 0)
+		return pl_store_commit(st);
+	if (st->in_tx)
+		pl_store_rollback(st);
+	return rc;
+}
+
+/* ---- opening ---- */
+
+/* user:password@ and password=... are not for messages. */
+static char *display_name(const char *url)
+{
+	char *d = pl_xstrdup(url);
+	char *scheme = strstr(d, "://");
+	if (scheme) {
+		char *auth = scheme + 3, *end = auth + strcspn(auth, "/?");
+		char *at = memchr(auth, '@', (size_t)(end - auth));
+		char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			char *masked = pl_xasprintf("%.*s:***%s", (int)(colon - d), d, at);
+			free(d);
+			d = masked;
+		}
+	}
+	char *pw = strstr(d, "password=");
+	if (pw) {
+		size_t keep = (size_t)(pw - d) + 9, rest = strcspn(pw + 9, "&");
+		char *masked = pl_xasprintf("%.*s***%s", (int)keep, d, pw + 9 + rest);
+		free(d);
+		d = masked;
+	}
+	return d;
+}
+
+int pl_store_open(const char *url, enum pl_store_mode mode, struct pl_store **out)
+{
+	*out = NULL;
+	if (!url || !url[0])
+		return pl_error_set(PL_EINVAL, "no store given");
+	const struct pl_store_ops *ops = NULL;
+	for (size_t i = 0; !ops && i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (backends[i]->claims(url))
+			ops = backends[i];
+	struct pl_store *st = pl_xcalloc(1, sizeof(*st));
+	st->ops = ops;
+	st->display = display_name(url);
+	int rc = ops->open(url, mode, &st->conn);
+	if (rc == 0)
+		rc = migrate(st);
+	if (rc < 0) {
+		pl_error_set(rc, "store %s: %s", st->display, pl_error_message());
+		pl_store_free(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void pl_store_free(struct pl_store *st)
+{
+	if (!st)
+		return;
+	if (st->conn)
+		st->ops->close(st->conn);
+	OPENSSL_cleanse(st->key, sizeof(st->key));
+	free(st->display);
+	free(st);
+}
+
+const char *pl_store_backend(const struct pl_store *st)
+{
+	return st->ops->name;
+}
+
+const char *pl_store_display_name(const struct pl_store *st)
+{
+	return st->display;
+}
+
+/* ---- small writers and readers ---- */
+
+int pl_store_add_validation(struct pl_store *st, const char *fingerprint, int64_t checked_at,
+			    const char *status, const char *detail)
+{
+	if (strcmp(status, "valid") && strcmp(status, "invalid") && strcmp(status, "unknown"))
+		return pl_error_set(PL_EINVAL, "validation status '%s': expected valid, invalid or "
+					       "unknown", status);
+	struct pl_sql_value p[] = {pl_sql_int(checked_at), pl_sql_text(status),
+				   pl_sql_text(detail), pl_sql_text(fingerprint)};
+	int rc = pl_store_exec(st,
+			       "INSERT INTO validations (secret_id, checked_at, status, detail)"
+			       " SELECT id, $1, $2, $3 FROM secrets WHERE fingerprint = $4",
+			       p, 4);
+	if (rc == 0 && st->ops->changes(st->conn) == 0)
+		return pl_error_set(PL_ENOTFOUND, "no secret with fingerprint %s in the store",
+				    fingerprint);
+	return rc;
+}
+
+int64_t pl_store_blob_findings(struct pl_store *st, const char *sha256, const char *ruleset)
+{
+	struct pl_sql_value p[] = {pl_sql_text(sha256), pl_sql_text(ruleset)};
+	int64_t n = -1;
+	int rc = pl_store_query_int(st,
+				    "SELECT nfindings FROM blobs WHERE sha256 = $1 AND ruleset_version = $2",
+				    p, 2, &n);
+	return rc <= 0 ? -1 : n;
+}
+
+static int take_totals(void *ctx, size_t ncols, const char *const *v)
+{
+	struct pl_store_totals *t = ctx;
+	uint64_t *f[] = {&t->artifacts, &t->blobs, &t->secrets, &t->occurrences,
+			 &t->blob_findings, &t->validations};
+	for (size_t i = 0; i < ncols && i < 6; i++)
+		*f[i] = (uint64_t)pl_store_int(v[i], 0);
+	return 0;
+}
+
+int pl_store_totals(struct pl_store *st, struct pl_store_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	return pl_store_query(st,
+			      "SELECT (SELECT COUNT(*) FROM artifacts), (SELECT COUNT(*) FROM blobs),"
+			      " (SELECT COUNT(*) FROM secrets), (SELECT COUNT(*) FROM occurrences),"
+			      " (SELECT COUNT(*) FROM blob_findings),"
+			      " (SELECT COUNT(*) FROM validations)",
+			      NULL, 0, take_totals, out);
+}
+
+const char *pl_period_name(enum pl_period p)
+{
+	return p == PL_PERIOD_YEAR ? "year" : p == PL_PERIOD_QUARTER ? "quarter" : "month";
+}

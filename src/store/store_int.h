@@ -1,0 +1,173 @@
+/* The store module's private parts: the back-end table and the helpers the
+ * generic code (store.c, write.c, stats.c, sink.c) is written with.
+ *
+ * SQL is written once, portable between SQLite (>= 3.35: RETURNING, window
+ * functions, ON CONFLICT) and PostgreSQL, with $1, $2, ... placeholders
+ * (sqlite.c turns them into ?1, ?2). Values always travel as bound
+ * parameters; only constant text and numbers are ever pasted into SQL.
+ * Where the dialects differ (schema, date truncation, locking) each back end
+ * gives its own text through the table. */
+#ifndef PL_STORE_INT_H
+#define PL_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pkgleaks/store.h"
+
+enum pl_sql_type { PL_SQL_NULL = 0, PL_SQL_TEXT, PL_SQL_INT };
+
+/* One bound parameter. */
+struct pl_sql_value {
+	enum pl_sql_type type;
+	const char *s; /* PL_SQL_TEXT: borrowed, NUL-terminated, valid UTF-8 */
+	int64_t i;     /* PL_SQL_INT */
+};
+
+static inline struct pl_sql_value pl_sql_text(const char *s)
+{
+	return (struct pl_sql_value){s ? PL_SQL_TEXT : PL_SQL_NULL, s, 0};
+}
+static inline struct pl_sql_value pl_sql_int(int64_t i)
+{
+	return (struct pl_sql_value){PL_SQL_INT, NULL, i};
+}
+/* An integer, or NULL when negative (unknown times, no filter). */
+static inline struct pl_sql_value pl_sql_int_or_null(int64_t i)
+{
+	return i < 0 ? (struct pl_sql_value){PL_SQL_NULL, NULL, 0} : pl_sql_int(i);
+}
+
+/* A result row: ncols values as text (NULL for SQL NULL). Returns 0 to go
+ * on, negative to stop the query with that code. */
+typedef int (*pl_sql_row_fn)(void *ctx, size_t ncols, const char *const *values);
+
+/* One back end. Every function returns 0 or a negative code with the
+ * message set (pl_error_set). */
+struct pl_store_ops {
+	const char *name; /* "sqlite", "postgresql" */
+	/* True when this back end serves url. */
+	int (*claims)(const char *url);
+	int (*open)(const char *url, enum pl_store_mode mode, void **conn);
+	void (*close)(void *conn);
+	/* One statement with parameters; rows go to fn (NULL: ignored). */
+	int (*query)(void *conn, const char *sql, const struct pl_sql_value *params,
+		     size_t nparams, pl_sql_row_fn fn, void *ctx);
+	/* Several statements, no parameters (migrations). */
+	int (*script)(void *conn, const char *sql);
+	/* Rows changed by the last INSERT/UPDATE/DELETE run through query. */
+	uint64_t (*changes)(void *conn);
+	const char *begin_sql;       /* starts a write transaction */
+	const char *lock_schema_sql; /* serialises migrations inside it ("" if begin does) */
+	/* Migrations: migrations[i] takes the schema from version i to i + 1. */
+	const char *const *migrations;
+	size_t nmigrations;
+	/* A text expression for the period of Unix time column `first_seen`. */
+	const char *(*period_expr)(enum pl_period p);
+};
+
+extern const struct pl_store_ops pl_store_sqlite_ops, pl_store_postgres_ops;
+
+struct pl_store {
+	const struct pl_store_ops *ops;
+	void *conn;
+	char *display; /* url without password */
+	int in_tx;
+	int unlocked;
+	unsigned char key[32]; /* AES-256-GCM key for raw secrets, when unlocked */
+};
+
+/* Runs a statement on the store (see pl_store_ops.query). */
+int pl_store_query(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
+		   size_t nparams, pl_sql_row_fn fn, void *ctx);
+int pl_store_exec(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
+		  size_t nparams);
+/* Reads one integer (the first column of the first row); *out untouched
+ * when there is no row. Returns 1 when a row was read, 0 when none. */
+int pl_store_query_int(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
+		       size_t nparams, int64_t *out);
+
+/* Transactions: begin, then commit or rollback (rollback never fails
+ * visibly: the error that caused it is the one kept). */
+int pl_store_begin(struct pl_store *st);
+int pl_store_commit(struct pl_store *st);
+void pl_store_rollback(struct pl_store *st);
+
+/* Multi-row INSERT: prefix is "INSERT INTO t(a, b) VALUES ", each row has
+ * ncols values (rows * ncols in v), suffix follows (may be ""); rows go in
+ * batches that stay under both back ends' parameter limits. fn gets the
+ * RETURNING rows, if any. */
+int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
+			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
+			 pl_sql_row_fn fn, void *ctx);
+
+/* Parses a decimal column value (NULL gives def). */
+int64_t pl_store_int(const char *s, int64_t def);
+
+/* ---- the write of one artifact (write.c) ---- */
+
+/* One finding: a secret in one file of the artifact, at npos positions
+ * (each becomes an occurrence row). Strings are borrowed. */
+struct pl_store_find {
+	const char *fingerprint, *rule, *redacted;
+	const char *sealed;   /* encrypted raw value (crypto.c), or NULL */
+	const char *blob;     /* hex SHA-256 of the blob it was found in, or NULL */
+	const char *path;     /* escaped path inside the artifact ("" for a plain file) */
+	const char *path_kind, *ext, *encoding;
+	const struct pl_position *pos;
+	size_t npos;
+};
+
+/* A blob matched in this artifact: finds[first, first + count) came from it;
+ * they become its blob_findings when the blob is new to the store. */
+struct pl_store_blob {
+	const char *sha256;
+	size_t first, count;
+};
+
+/* A blob skipped as already scanned: its stored findings are recorded at
+ * path for this artifact. */
+struct pl_store_replay {
+	const char *sha256;
+	const char *path, *path_kind, *ext;
+};
+
+struct pl_store_artifact {
+	const char *ecosystem, *project, *version, *filename, *sha256;
+	uint64_t size, bytes_scanned;
+	int64_t upload_time, scan_time; /* upload_time -1: unknown */
+	const char *ruleset_version;
+	const char *status; /* ok, partial, error */
+	const char *error;  /* NULL when ok */
+	const struct pl_store_find *finds;
+	size_t nfinds;
+	const struct pl_store_blob *blobs;
+	size_t nblobs;
+	const struct pl_store_replay *replays;
+	size_t nreplays;
+};
+
+/* What writing one artifact did. */
+struct pl_store_written {
+	int unchanged;        /* already stored whole under this ruleset: nothing written */
+	uint64_t occurrences; /* rows written, replayed ones included */
+	uint64_t replayed;    /* rows copied from blob_findings for skipped blobs */
+};
+
+/* Writes (or rewrites) one artifact and everything found in it in one
+ * transaction. Unless force is set, an artifact already stored with status
+ * ok under the same ruleset version is left as it is (unchanged = 1). */
+int pl_store_write_artifact(struct pl_store *st, const struct pl_store_artifact *a, int force,
+			    struct pl_store_written *out);
+
+/* Occurrences stored for a blob under a ruleset version; -1 when the blob
+ * was never scanned under it (or on error, with the message set). */
+int64_t pl_store_blob_findings(struct pl_store *st, const char *sha256, const char *ruleset);
+
+/* ---- raw secrets (crypto.c) ---- */
+
+/* Seals a raw value for the fingerprint: a new base64 string the caller frees. */
+char *pl_store_seal(const struct pl_store *st, const char *fingerprint, const char *secret,
+		    size_t len);
+
+#endif
