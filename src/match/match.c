@@ -153,11 +153,12 @@ static void confirm_window(struct pl_matcher *m, const struct window *w, size_t 
 	const struct pl_rule *r = m->rs->rules[w->rule];
 	const struct pl_rule_prog *p = &m->rs->progs[w->rule];
 	size_t off = w->lo > *last_end ? w->lo : *last_end;
+	const pcre2_code *re = pl_rule_prog_code((struct pl_ruleset *)m->rs, (struct pl_rule_prog *)p);
 	/* The whole text is the subject (a match may run past the window);
 	 * only its start is bounded, by the window's end. */
 	pcre2_set_offset_limit(m->mctx, w->hi);
 	while (off <= w->hi && off < sr->len) {
-		int rc = pcre2_match(p->re, (PCRE2_SPTR)sr->text, sr->len, off, 0, m->md, m->mctx);
+		int rc = pcre2_match(re, (PCRE2_SPTR)sr->text, sr->len, off, 0, m->md, m->mctx);
 		if (rc < 0)
 			return; /* no match, or a resource limit: nothing confirmed */
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -238,7 +239,8 @@ static int deliver(struct pl_matcher *m, const struct scan_range *sr)
 		if (m->found[i].rule)
 			m->found[kept++] = m->found[i];
 	m->nfound = kept;
-	qsort(m->found, m->nfound, sizeof(*m->found), match_cmp);
+	if (m->nfound > 1) /* found is NULL before the first match */
+		qsort(m->found, m->nfound, sizeof(*m->found), match_cmp);
 	for (size_t i = 0; i < m->nfound; i++) {
 		int stop = sr->fn(&m->found[i], sr->text, sr->ctx);
 		if (stop)

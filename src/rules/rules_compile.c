@@ -1,6 +1,8 @@
 /* Compiling a ruleset: one Hyperscan database (prefilter) for every rule and
  * one PCRE2 JIT program per rule (confirmation and capture). */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -29,8 +31,9 @@ static int compile_pcre(struct pl_rule *r, struct pl_rule_prog *p)
 		return pl_error_set(PL_EFORMAT, "rule %s (%s): pattern error at offset %zu: %s",
 				    r->id, r->origin, (size_t)off, (char *)msg);
 	}
-	/* JIT is an optimisation: the interpreter gives the same answers. */
-	(void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+	/* JIT happens on first use (pl_rule_prog_code): most rules never fire
+	 * on a given input, and JIT-compiling all of them costs more than a
+	 * small scan. */
 	int g = pcre2_substring_number_from_name(p->re, (PCRE2_SPTR) "secret");
 	p->secret_group = g > 0 ? g : 0;
 	g = pcre2_substring_number_from_name(p->re, (PCRE2_SPTR) "password");
@@ -366,6 +369,20 @@ static int resolve_parts(struct pl_ruleset *rs)
 		rs->progs[a].in_composite = rs->progs[b].in_composite = 1;
 	}
 	return 0;
+}
+
+const pcre2_code *pl_rule_prog_code(struct pl_ruleset *rs, struct pl_rule_prog *p)
+{
+	if (atomic_load_explicit(&p->jit_done, memory_order_acquire))
+		return p->re;
+	pthread_mutex_lock(&rs->jit_lock);
+	if (!atomic_load_explicit(&p->jit_done, memory_order_relaxed)) {
+		/* JIT is an optimisation: the interpreter gives the same answers. */
+		(void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+		atomic_store_explicit(&p->jit_done, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&rs->jit_lock);
+	return p->re;
 }
 
 int pl_ruleset_compile(struct pl_ruleset *rs)

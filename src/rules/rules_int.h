@@ -3,6 +3,7 @@
 #define PL_RULES_INT_H
 
 #include <hs/hs.h>
+#include <pthread.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -13,7 +14,8 @@
 
 /* What the compiler made of one rule. */
 struct pl_rule_prog {
-	pcre2_code *re;        /* JIT-compiled when the platform allows */
+	pcre2_code *re;        /* JIT-compiled on first use (pl_rule_prog_code) */
+	_Atomic int jit_done;
 	int secret_group;      /* capture number of `secret`; 0 = whole match */
 	int password_group;    /* capture number of `password`; -1 = none */
 	unsigned max_width;    /* bytes from a hit's end back to the match start */
@@ -28,8 +30,13 @@ struct pl_ruleset {
 	size_t n, cap;
 	struct pl_rule_prog *progs; /* parallel to rules after compile */
 	hs_database_t *db;          /* one database for all rules; NULL before compile */
+	pthread_mutex_t jit_lock;   /* serialises lazy JIT compilation */
 	char version[17];
 };
+
+/* The rule's PCRE2 program, JIT-compiled the first time any thread asks
+ * (thread-safe; the ruleset is otherwise read-only after compile). */
+const pcre2_code *pl_rule_prog_code(struct pl_ruleset *rs, struct pl_rule_prog *p);
 
 /* The compiled database in the cache file format (magic, counts, per-rule
  * prefilter facts, Hyperscan's serialization); the caller frees *out. */

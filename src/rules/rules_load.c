@@ -17,7 +17,9 @@
 
 struct pl_ruleset *pl_ruleset_new(void)
 {
-	return pl_xcalloc(1, sizeof(struct pl_ruleset));
+	struct pl_ruleset *rs = pl_xcalloc(1, sizeof(struct pl_ruleset));
+	pthread_mutex_init(&rs->jit_lock, NULL);
+	return rs;
 }
 
 static void free_strv(char **v)
@@ -59,6 +61,7 @@ void pl_ruleset_free(struct pl_ruleset *rs)
 	free(rs->progs);
 	free(rs->rules);
 	hs_free_database(rs->db);
+	pthread_mutex_destroy(&rs->jit_lock);
 	free(rs);
 }
 
