@@ -59,7 +59,8 @@ const struct pl_scan_progress *pl_scan_progress_get(void)
  * relative to the directory input it came from (for ignore globs). */
 struct job {
 	char *source;
-	size_t rel; /* offset of the relative part in source */
+	size_t rel;    /* offset of the relative part in source */
+	off_t size;    /* for scheduling: biggest first */
 };
 
 struct scan {
@@ -477,8 +478,19 @@ static void *worker(void *arg)
 
 static void add_job(struct scan *s, const char *path, size_t rel)
 {
+	struct stat st;
+	off_t size = strcmp(path, "-") != 0 && stat(path, &st) == 0 ? st.st_size : 0;
 	PL_GROW(s->jobs, s->cap_jobs, s->njobs + 1);
-	s->jobs[s->njobs++] = (struct job){pl_xstrdup(path), rel};
+	s->jobs[s->njobs++] = (struct job){pl_xstrdup(path), rel, size};
+}
+
+/* Largest files first: the workers then finish together (LPT scheduling). */
+static int job_cmp(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return strcmp(x->source, y->source);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -524,7 +536,8 @@ static void walk_dir(struct scan *s, const char *dir, size_t rel, unsigned depth
 		names[n++] = pl_xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	size_t dl = strlen(dir);
 	for (size_t i = 0; i < n; i++) {
 		char *child = pl_xasprintf("%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", names[i]);
@@ -605,6 +618,8 @@ int pl_scan_run(const struct pl_ruleset *rs, const struct pl_scan_options *opt,
 		rc = pl_ignore_add_file(s.ignore, ".pkgleaksignore");
 	for (size_t i = 0; rc == 0 && i < ninputs; i++)
 		rc = expand_input(&s, inputs[i]);
+	if (rc == 0 && s.njobs > 1)
+		qsort(s.jobs, s.njobs, sizeof(*s.jobs), job_cmp);
 	if (rc == 0)
 		rc = run_workers(&s, opt->jobs ? opt->jobs : default_jobs());
 	for (size_t i = 0; i < s.njobs; i++)

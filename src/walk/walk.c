@@ -2,6 +2,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,16 @@ ssize_t pl_stream_read_full(struct pl_stream *s, void *buf, size_t n)
 	return (ssize_t)got;
 }
 
-static int limit_hit(struct pl_walk *w, const char *fmt, double a, double b)
+static int limit_hit(struct pl_walk *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int limit_hit(struct pl_walk *w, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	w->stopped = 1;
-	snprintf(w->stop_reason, sizeof(w->stop_reason), fmt, a, b);
+	vsnprintf(w->stop_reason, sizeof(w->stop_reason), fmt, ap);
+	va_end(ap);
 	return pl_error_set(PL_ELIMIT, "%s", w->stop_reason);
 }
 
@@ -76,8 +83,8 @@ int pl_walk_account(struct pl_walk *w, size_t produced)
 	if (w->stopped)
 		return pl_error_set(PL_ELIMIT, "scan of this file was stopped by a limit");
 	if (w->produced > l->max_archive_bytes)
-		return limit_hit(w, "more than %.0f uncompressed bytes (--max-archive-bytes)%.0s",
-				 (double)l->max_archive_bytes, 0);
+		return limit_hit(w, "more than %llu uncompressed bytes (--max-archive-bytes)",
+				 (unsigned long long)l->max_archive_bytes);
 	double src = w->source_bytes ? (double)w->source_bytes : 1.0;
 	if (w->produced > l->ratio_floor && (double)w->produced / src > l->max_ratio)
 		return limit_hit(w,
@@ -85,7 +92,7 @@ int pl_walk_account(struct pl_walk *w, size_t produced)
 				 "likely a decompression bomb (--max-ratio)",
 				 l->max_ratio, (double)w->produced);
 	if (pl_now() > w->deadline)
-		return limit_hit(w, "took longer than %.0f s (--max-seconds)%.0s", l->max_seconds, 0);
+		return limit_hit(w, "took longer than %.0f s (--max-seconds)", l->max_seconds);
 	return 0;
 }
 
@@ -174,6 +181,16 @@ static ssize_t entry_read(void *ctx, void *buf, size_t n)
 static int walk_blob(struct pl_walk *w, struct pl_stream *in, const char *path,
 		     unsigned depth, unsigned filters);
 
+static void report_truncated(struct pl_walk *w, const char *path)
+{
+	char msg[160];
+	snprintf(msg, sizeof(msg),
+		 "larger than %llu bytes (--max-entry-bytes): only the start was scanned",
+		 (unsigned long long)w->limits->max_entry_bytes);
+	w->ops->error(w->ctx, path, msg);
+}
+
+
 static char *join_path(const char *parent, const char *name)
 {
 	if (!parent[0])
@@ -217,14 +234,8 @@ static int walk_entry(struct pl_walk *w, struct archive *a, struct archive_entry
 	struct entry_src es = {.w = w, .a = a};
 	struct pl_stream s = {.read = entry_read, .ctx = &es};
 	rc = walk_blob(w, &s, path, raw ? depth : depth + 1, raw ? filters + 1 : 0);
-	if (es.truncated) {
-		char msg[160];
-		snprintf(msg, sizeof(msg),
-			 "entry larger than %llu bytes (--max-entry-bytes): only the start was "
-			 "scanned",
-			 (unsigned long long)w->limits->max_entry_bytes);
-		w->ops->error(w->ctx, path, msg);
-	}
+	if (es.truncated)
+		report_truncated(w, path);
 cleanup:
 	free(name);
 	free(path);
@@ -314,6 +325,44 @@ static int walk_gzip(struct pl_walk *w, struct pl_stream *in, const unsigned cha
 	return rc;
 }
 
+/* A top-level file that is plain data is one "entry": --max-entry-bytes
+ * bounds it as it bounds an archive member. */
+struct capped_src {
+	struct pl_stream *in;
+	uint64_t read, cap;
+	int truncated;
+};
+
+static ssize_t capped_read(void *ctx, void *buf, size_t n)
+{
+	struct capped_src *c = ctx;
+	if (c->read >= c->cap) {
+		char probe;
+		if (c->in->read(c->in->ctx, &probe, 1) > 0)
+			c->truncated = 1;
+		return 0;
+	}
+	if (n > c->cap - c->read)
+		n = (size_t)(c->cap - c->read);
+	ssize_t r = c->in->read(c->in->ctx, buf, n);
+	if (r > 0)
+		c->read += (uint64_t)r;
+	return r;
+}
+
+static int walk_data(struct pl_walk *w, struct pl_stream *in, const char *path,
+		     const unsigned char *head, size_t headlen)
+{
+	if (path[0])
+		return w->ops->data(w->ctx, path, head, headlen, in);
+	struct capped_src c = {.in = in, .read = headlen, .cap = w->limits->max_entry_bytes};
+	struct pl_stream s = {.read = capped_read, .ctx = &c};
+	int rc = w->ops->data(w->ctx, path, head, headlen, &s);
+	if (c.truncated)
+		report_truncated(w, path);
+	return rc;
+}
+
 /* Content decides, but a .whl that is not a zip deserves a word. */
 static void warn_name_mismatch(struct pl_walk *w, const char *path)
 {
@@ -354,7 +403,7 @@ static int walk_blob(struct pl_walk *w, struct pl_stream *in, const char *path,
 		rc = walk_gzip(w, in, head, (size_t)n, path, depth, filters);
 	else if (kind == PL_BLOB_ARCHIVE)
 		rc = walk_archive(w, in, head, (size_t)n, path, depth, filters);
-	else if (w->ops->data(w->ctx, path, head, (size_t)n, in) < 0)
+	else if (walk_data(w, in, path, head, (size_t)n) < 0)
 		rc = blob_failed(w, path, pl_error_message());
 cleanup:
 	free(head);
