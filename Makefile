@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MESON      ?= meson
 
-.PHONY: all deps demo check check-release check-asan bench clean install
+.PHONY: all deps deps-build demo check check-release check-asan bench clean install
 
 all: $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD)
@@ -16,9 +16,12 @@ $(ASAN_BUILD)/build.ninja:
 	    -Db_sanitize=address,undefined -Db_lundef=false
 
 deps:
-	@./scripts/deps.sh
+	@./scripts/deps.sh test
 
-demo: deps all
+deps-build:
+	@./scripts/deps.sh build
+
+demo: deps-build all
 	@./scripts/demo.sh $(BUILD)/pkgleaks
 
 # Every test, twice: an optimised -Werror build, then under ASan + UBSan.
@@ -36,7 +39,7 @@ check-asan: $(ASAN_BUILD)/build.ninja
 	PKGLEAKS_SANITIZED=1 \
 	    $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --timeout-multiplier 3
 
-bench: deps all
+bench: deps-build all
 	@./bench/run.sh $(BUILD)
 
 install: all

@@ -1,11 +1,22 @@
 #!/bin/sh
-# Installs the Debian packages pkgleaks needs to build and test.
+# Installs the Debian packages pkgleaks needs: `deps.sh build` for building,
+# `deps.sh` (or `deps.sh test`) for building and testing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -eu
-PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
+# What building and running needs (make, make demo).
+BUILD_PKGS="build-essential meson ninja-build pkg-config \
 libhyperscan-dev libpcre2-dev libarchive-dev libyaml-dev libjansson-dev \
 libisal-dev libssl-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev \
-python3 python3-jsonschema gzip bzip2 xz-utils zstd zip unzip binutils"
+libcurl4-openssl-dev libmariadb-dev libhiredis-dev libpq-dev librabbitmq-dev libmongoc-dev \
+libsqlite3-dev python3"
+# What the tests add (make check): sanitizers, archive tools for fixtures,
+# servers started on loopback by the tests, a browser for the HTML report.
+TEST_PKGS="clang libclang-rt-14-dev python3-jsonschema python3-yaml gzip bzip2 xz-utils zstd \
+zip unzip binutils openssl postgresql mariadb-server redis-server chromium time"
+case "${1:-test}" in
+build) PKGS="$BUILD_PKGS" ;;
+*) PKGS="$BUILD_PKGS $TEST_PKGS" ;;
+esac
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

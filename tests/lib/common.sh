@@ -14,7 +14,8 @@ PKGLEAKS=${PKGLEAKS:-$ROOT/build/pkgleaks}
 case $PKGLEAKS in /*) ;; *) PKGLEAKS=$PWD/$PKGLEAKS ;; esac
 CORPUS=${CORPUS:-$ROOT/../shared/corpus}
 [ -d "$CORPUS" ] && CORPUS=$(cd "$CORPUS" && pwd)
-PYTHON=${PYTHON:-python3}
+# Debian's python3 has the modules deps.sh installs (jsonschema, yaml).
+PYTHON=${PYTHON:-$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)}
 TEST_NAME=$(basename "$0" .sh)
 MEM_CAP_KB=${MEM_CAP_KB:-262144}        # 256 MiB
 export LC_ALL=C.UTF-8

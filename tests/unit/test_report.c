@@ -497,7 +497,7 @@ static void validate_sarif(const char *path)
 		return;
 	}
 	const char *data = getenv("PL_TEST_DATA");
-	char *cmd = pl_xasprintf("python3 '%s/validate_sarif.py' '%s'", data ? data : "tests/data", path);
+	char *cmd = pl_xasprintf("$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3) '%s/validate_sarif.py' '%s'", data ? data : "tests/data", path);
 	CHECK(system(cmd) == 0);
 	free(cmd);
 }
