@@ -31,6 +31,7 @@ if grep -aq -e __asan_init "$PKGLEAKS" 2>/dev/null; then
 	echo "bench: warning: $PKGLEAKS is an AddressSanitizer build; figures are not representative" >&2
 fi
 echo "pkgleaks: $("$PKGLEAKS" --version) ($PKGLEAKS)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (figures are only comparable on an idle machine)"
 echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //')"
 args=()
 [ "${BENCH_NO_BOMB:-0}" = 1 ] && args+=(--no-bomb)

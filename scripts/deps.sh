@@ -11,7 +11,7 @@ libcurl4-openssl-dev libmariadb-dev libhiredis-dev libpq-dev librabbitmq-dev lib
 libsqlite3-dev python3"
 # What the tests add (make check): sanitizers, archive tools for fixtures,
 # servers started on loopback by the tests, a browser for the HTML report.
-TEST_PKGS="clang libclang-rt-14-dev python3-jsonschema python3-yaml gzip bzip2 xz-utils zstd \
+TEST_PKGS="clang libclang-rt-14-dev python3-jsonschema python3-yaml python3-setuptools python3-build git gzip bzip2 xz-utils zstd \
 zip unzip binutils openssl postgresql mariadb-server redis-server chromium time"
 case "${1:-test}" in
 build) PKGS="$BUILD_PKGS" ;;

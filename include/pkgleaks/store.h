@@ -92,9 +92,11 @@ struct pl_store_sink_stats {
 	                               so not delivered to other sinks) */
 };
 
-/* A sink writing one transaction per top-level file at file_facts time (the
- * scan must run with hash_inputs set). Its context is the struct
- * pl_store_sink; pl_store_sink_ops.finding takes ownership like every sink. */
+/* A sink writing each top-level file whole at its file_facts (the scan must
+ * run with hash_inputs set): all of an artifact's rows or none, in group
+ * transactions committed about once a second (docs/internals/store.md).
+ * Its context is the struct pl_store_sink; pl_store_sink_ops.finding takes
+ * ownership like every sink. */
 struct pl_store_sink;
 struct pl_store_sink *pl_store_sink_new(struct pl_store *st,
 					const struct pl_store_sink_options *opt);
@@ -102,8 +104,13 @@ extern const struct pl_sink_ops pl_store_sink_ops;
 /* Records a finding it only borrows (for a sink that forwards the finding
  * to another sink afterwards: the CLI's tee). */
 void pl_store_sink_record(struct pl_store_sink *s, const struct pl_finding *f);
-/* Drops what was never finished (files that failed before file_facts) and
- * gives the totals. */
+/* Once the scan is over: commits what is written and not committed yet
+ * (artifacts are committed in groups, about once a second) and drops what
+ * never reached file_facts (files that could not be opened). Negative when
+ * the last commit failed; those artifacts went to on_error and count as
+ * failed. pl_store_sink_free does it too when it was not called. */
+int pl_store_sink_finish(struct pl_store_sink *s);
+/* The totals so far (final after pl_store_sink_finish). */
 void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_stats *out);
 void pl_store_sink_free(struct pl_store_sink *s);
 

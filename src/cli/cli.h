@@ -63,8 +63,11 @@ int cli_validate_option(struct cli_validate *v, int c, const char *arg);
 /* With --validate: starts the validator and wraps *sink and *ctx; 0 or an exit code. */
 int cli_validate_begin(struct cli_validate *v, const struct pl_sink_ops **sink, void **ctx);
 /* After the scan: waits for the answers, attaches them to r's findings,
- * applies --only-valid, prints the summary line (unless quiet), stops. */
-void cli_validate_end(struct cli_validate *v, struct pl_report *r, int quiet);
+ * records each secret's answer in st (when not NULL: scan --db), applies
+ * --only-valid, prints the summary line (unless quiet), stops. */
+struct pl_store;
+void cli_validate_end(struct cli_validate *v, struct pl_report *r, int quiet,
+		      struct pl_store *st);
 /* Stops the validator if still running (error paths). */
 void cli_validate_release(struct cli_validate *v);
 
@@ -109,5 +112,7 @@ void cli_store_wrap(struct cli_store *cs, struct pl_scan_options *opt,
  * artifact could not be written. */
 int cli_store_finish(struct cli_store *cs, int quiet, uint64_t *replayed);
 void cli_store_free(struct cli_store *cs);
+/* The open store (NULL for NULL), e.g. to record validations in it. */
+struct pl_store *cli_store_db(struct cli_store *cs);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "pkgleaks/error.h"
+#include "pkgleaks/store.h"
 
 void cli_validate_defaults(struct cli_validate *v)
 {
@@ -78,15 +79,58 @@ int cli_validate_begin(struct cli_validate *v, const struct pl_sink_ops **sink, 
 	return 0;
 }
 
-void cli_validate_end(struct cli_validate *v, struct pl_report *r, int quiet)
+static int cmp_fp(const void *a, const void *b)
+{
+	return strcmp((*(struct pl_finding *const *)a)->fingerprint,
+		      (*(struct pl_finding *const *)b)->fingerprint);
+}
+
+/* One validations row per secret (the store keeps every check with its
+ * time); what was not sent is not a check and is not recorded. */
+static void record(const struct pl_report *r, struct pl_store *st, int quiet)
+{
+	if (!r->nfindings)
+		return;
+	struct pl_finding **v = calloc(r->nfindings, sizeof(*v));
+	if (!v) {
+		fputs("pkgleaks: out of memory\n", stderr);
+		abort();
+	}
+	memcpy(v, r->findings, r->nfindings * sizeof(*v));
+	qsort(v, r->nfindings, sizeof(*v), cmp_fp);
+	size_t n = 0, failed = 0;
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct pl_validation *val = v[i]->validation;
+		if ((i && strcmp(v[i - 1]->fingerprint, v[i]->fingerprint) == 0) || !val ||
+		    val->status == PL_VALIDATION_NOT_CHECKED || val->status == PL_VALIDATION_NONE)
+			continue;
+		if (pl_store_add_validation(st, v[i]->fingerprint, val->checked_at,
+					    pl_validation_status_name(val->status), val->reason) == 0)
+			n++;
+		else
+			failed++;
+	}
+	free(v);
+	if (failed)
+		fprintf(stderr, "pkgleaks: store: %zu validations not recorded: %s\n", failed,
+			pl_error_message());
+	else if (!quiet && n)
+		fprintf(stderr, "store: %zu validations recorded\n", n);
+}
+
+void cli_validate_end(struct cli_validate *v, struct pl_report *r, int quiet,
+		      struct pl_store *st)
 {
 	if (!v->validator)
 		return;
 	pl_validator_wait(v->validator);
+	for (size_t i = 0; i < r->nfindings; i++)
+		pl_validator_attach(v->validator, r->findings[i]);
+	if (st)
+		record(r, st, quiet);
 	size_t kept = 0;
 	for (size_t i = 0; i < r->nfindings; i++) {
 		struct pl_finding *f = r->findings[i];
-		pl_validator_attach(v->validator, f);
 		if (v->only_valid && f->validation->status != PL_VALIDATION_VALID) {
 			pl_finding_free(f);
 			continue;
@@ -94,18 +138,18 @@ void cli_validate_end(struct cli_validate *v, struct pl_report *r, int quiet)
 		r->findings[kept++] = f;
 	}
 	r->nfindings = kept;
-	struct pl_validate_stats st;
-	pl_validator_stats(v->validator, &st);
+	struct pl_validate_stats vs;
+	pl_validator_stats(v->validator, &vs);
 	if (!quiet)
 		fprintf(stderr,
 			"validation: %llu unique secrets: %llu valid, %llu invalid, %llu unknown, "
 			"%llu not checked; %llu requests sent, %llu answers from the cache\n",
-			(unsigned long long)st.unique,
-			(unsigned long long)st.by_status[PL_VALIDATION_VALID],
-			(unsigned long long)st.by_status[PL_VALIDATION_INVALID],
-			(unsigned long long)st.by_status[PL_VALIDATION_UNKNOWN],
-			(unsigned long long)st.by_status[PL_VALIDATION_NOT_CHECKED],
-			(unsigned long long)st.requests, (unsigned long long)st.from_cache);
+			(unsigned long long)vs.unique,
+			(unsigned long long)vs.by_status[PL_VALIDATION_VALID],
+			(unsigned long long)vs.by_status[PL_VALIDATION_INVALID],
+			(unsigned long long)vs.by_status[PL_VALIDATION_UNKNOWN],
+			(unsigned long long)vs.by_status[PL_VALIDATION_NOT_CHECKED],
+			(unsigned long long)vs.requests, (unsigned long long)vs.from_cache);
 	pl_validator_free(v->validator);
 	v->validator = NULL;
 }

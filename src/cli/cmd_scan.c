@@ -410,7 +410,7 @@ static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 	if (show_progress)
 		progress_stop(&prog);
 	if (rc >= 0)
-		cli_validate_end(&a->validate, &report, a->quiet);
+		cli_validate_end(&a->validate, &report, a->quiet, cli_store_db(store));
 	cli_validate_release(&a->validate);
 	int exit_code;
 	uint64_t replayed = 0;

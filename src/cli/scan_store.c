@@ -163,21 +163,27 @@ void cli_store_wrap(struct cli_store *cs, struct pl_scan_options *opt,
 int cli_store_finish(struct cli_store *cs, int quiet, uint64_t *replayed)
 {
 	struct pl_store_sink_stats s;
+	(void)pl_store_sink_finish(cs->sink); /* failures are counted in the stats */
 	pl_store_sink_stats(cs->sink, &s);
 	*replayed = s.replayed;
 	if (!quiet)
 		fprintf(stderr,
 			"store: %llu artifacts written, %llu already stored, to %s (%s); %llu of %llu "
-			"blobs already scanned were skipped (%llu occurrences in them recorded from "
+			"blobs already scanned were skipped (%llu occurrence%s in them recorded from "
 			"the store)\n",
 			(unsigned long long)s.artifacts, (unsigned long long)s.unchanged,
 			pl_store_display_name(cs->st), pl_store_backend(cs->st),
 			(unsigned long long)s.blobs_skipped, (unsigned long long)s.blobs,
-			(unsigned long long)s.replayed);
+			(unsigned long long)s.replayed, s.replayed == 1 ? "" : "s");
 	if (s.failed)
 		return cli_fail("store: %llu artifacts could not be written (see above)",
 				(unsigned long long)s.failed);
 	return 0;
+}
+
+struct pl_store *cli_store_db(struct cli_store *cs)
+{
+	return cs ? cs->st : NULL;
 }
 
 void cli_store_free(struct cli_store *cs)

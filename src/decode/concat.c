@@ -8,12 +8,20 @@
  * languages with positions. */
 #include <string.h>
 
-#include "decode/decode.h"
+#include "decode/decode_int.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
 /* Whitespace and at most one '+' between two literals of a chain. */
 #define CONCAT_MAX_GAP 128
+
+/* The buffer is sized to the input, which bounds the view: an append that
+ * fails would be a bug, and the view is then only shorter. */
+static void append(struct pl_buf *b, const void *data, size_t n)
+{
+	if (pl_buf_append(b, data, n) < 0)
+		b->max = b->len; /* stop growing; later appends fail the same way */
+}
 
 /* End of the literal opened by the quote at s[i] (index after the closing
  * quote), or 0 when it does not close on this line. */
@@ -61,53 +69,52 @@ static size_t join_chain(const unsigned char *s, size_t len, size_t i, size_t e,
 {
 	unsigned char q = s[i];
 	size_t newlines = 0;
-	(void)pl_buf_append(b, s + i, e - i - 1); /* without the closing quote */
+	append(b, s + i, e - i - 1); /* without the closing quote */
 	for (;;) {
 		size_t k = next_literal(s, len, e, q), ke;
 		if (!k || !(ke = literal_end(s, len, k)))
 			break;
 		for (size_t t = e; t < k; t++)
 			newlines += s[t] == '\n';
-		(void)pl_buf_append(b, s + k + 1, ke - k - 2);
+		append(b, s + k + 1, ke - k - 2);
 		*joined = 1;
 		e = ke;
 	}
-	(void)pl_buf_append(b, &q, 1);
+	append(b, &q, 1);
 	for (; newlines; newlines--)
-		(void)pl_buf_append(b, "\n", 1);
+		append(b, "\n", 1);
 	return e;
 }
 
 int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 {
 	struct pl_buf b;
-	pl_buf_init(&b, 0);
+	/* A chain's view is never longer than the chain (quotes and '+' go,
+	 * newlines stay), so the input's length bounds the view. */
+	pl_buf_init(&b, len + 1);
 	int joined = 0;
 	size_t i = 0;
 	while (i < len) {
 		const unsigned char *q1 = memchr(s + i, '\'', len - i), *q2 = memchr(s + i, '"', len - i);
 		const unsigned char *q = !q1 ? q2 : !q2 ? q1 : q1 < q2 ? q1 : q2;
 		size_t at = q ? (size_t)(q - s) : len;
-		(void)pl_buf_append(&b, s + i, at - i);
+		append(&b, s + i, at - i);
 		if (at >= len)
 			break;
 		size_t e = literal_end(s, len, at);
 		if (!e) {
-			(void)pl_buf_append(&b, s + at, 1);
+			append(&b, s + at, 1);
 			i = at + 1;
 			continue;
 		}
 		i = join_chain(s, len, at, e, &b, &joined);
 	}
-	if (!joined || out->total + b.len > PL_DECODE_MAX_VIEW_BYTES) {
+	if (!joined) {
 		pl_buf_release(&b);
 		return 0;
 	}
-	PL_GROW(out->v, out->cap, out->n + 1);
-	out->total += b.len;
-	out->v[out->n++] = (struct pl_view){.len = b.len, .encoding = "concat"};
-	out->v[out->n - 1].text = pl_buf_detach(&b);
-	return 0;
+	size_t n = b.len;
+	return pl_views_add(out, pl_buf_detach(&b), n, "concat", 0, 0);
 }
 
 int pl_decode_has_concat(const unsigned char *s, size_t len)

@@ -19,6 +19,17 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
+/* Languages whose authors split string literals with '+' or by adjacency. */
+static int is_source(const char *path)
+{
+	static const char *const exts[] = {".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx",
+					   ".py", ".rb", ".java", ".kt", ".cs", ".go", NULL};
+	for (const char *const *e = exts; *e; e++)
+		if (ends_with(path, *e))
+			return 1;
+	return 0;
+}
+
 static int looks_binary(const unsigned char *d, size_t len)
 {
 	return memchr(d, 0, len < BINARY_SNIFF ? len : BINARY_SNIFF) != NULL;
@@ -64,6 +75,9 @@ int pl_decode_wants(const char *path, const unsigned char *head, size_t headlen)
 		return 1;
 	if (looks_binary(head, headlen))
 		return 0;
+	/* Split literals ('sk-ant-' + '...') in source code. */
+	if (path && is_source(path) && pl_decode_has_concat(head, headlen))
+		return 1;
 	/* Base64 may hide in any text, but buffering every text blob costs
 	 * memory: only when its head already shows a decodable run. */
 	return pl_base64_probe(head, headlen);
@@ -106,6 +120,11 @@ int pl_decode_views(const char *path, const unsigned char *data, size_t len,
 		rc = pl_json_views(data, len, out);
 		if (rc < 0 || out->n > before)
 			return rc < 0 ? rc : base64_in_new_view(out, before, 1);
+	}
+	if (path && is_source(path)) {
+		rc = pl_decode_concat(data, len, out);
+		if (rc < 0)
+			return rc;
 	}
 	return pl_base64_views((const char *)data, len, 1, out);
 }

@@ -86,11 +86,15 @@ struct strs {
 	size_t n, cap;
 };
 
-/* Where the strings of the object being read go. */
+/* Where the strings of the object being read go. Lists that get numbered
+ * items (co_consts, co_names) receive them in increasing order, so they are
+ * sorted by item and searched by bisection; strings nested deeper go to a
+ * separate list. */
 struct want {
-	struct strs *to; /* NULL: not collected */
-	int items;       /* a tuple's items are numbered (consts, names) */
-	int32_t item;    /* this object's number */
+	struct strs *to;   /* this object's own string; NULL: not collected */
+	int items;         /* a tuple's items are numbered (consts, names) */
+	int32_t item;      /* this object's number */
+	struct strs *deep; /* strings inside items (nested containers); NULL: none */
 };
 
 /* What an object was, for the code reader. */
@@ -228,7 +232,7 @@ static void replay_strs(struct reader *r, uint32_t at, struct strs *to, int numb
 	if (type == ')')
 		n = b;
 	for (size_t i = 0; i < n && !r->stopped; i++) {
-		struct want w = {to, 0, numbered ? (int32_t)i : -1};
+		struct want w = {to, 0, numbered ? (int32_t)i : -1, NULL};
 		struct val v;
 		if (++r->objects > r->max_objects || r_byte(r, &type) < 0)
 			break;
@@ -257,9 +261,15 @@ static int r_string(struct reader *r, size_t n, const struct want *w, int32_t re
 
 /* Items of a tuple, list or set; items of the consts and names tuples are
  * numbered so bytecode arguments can find them. */
+/* What the items of a container with want w get. */
+static struct want item_want(const struct want *w)
+{
+	return (struct want){w->items ? w->to : w->deep, 0, -1, w->deep};
+}
+
 static int r_items(struct reader *r, size_t n, const struct want *w)
 {
-	struct want iw = {w->to, 0, -1};
+	struct want iw = item_want(w);
 	for (size_t i = 0; i < n; i++) {
 		struct val v;
 		iw.item = w->items ? (int32_t)i : -1;
@@ -267,15 +277,15 @@ static int r_items(struct reader *r, size_t n, const struct want *w)
 			return -1;
 		if (v.kind == VAL_NULL)
 			return stop(r);
-		if (v.kind == VAL_TUPLE_REF && w->to)
-			replay_strs(r, v.off, w->to, 0);
+		if (v.kind == VAL_TUPLE_REF && w->deep)
+			replay_strs(r, v.off, w->deep, 0);
 	}
 	return 0;
 }
 
 static int r_dict(struct reader *r, const struct want *w)
 {
-	struct want iw = {w->to, 0, -1};
+	struct want iw = item_want(w);
 	for (;;) {
 		struct val k, v;
 		if (r_object(r, &iw, &k) < 0)
@@ -411,14 +421,16 @@ static int r_object(struct reader *r, const struct want *w, struct val *v)
 /* ---- code objects ---- */
 
 struct code {
-	struct strs consts, names, locals;
+	struct strs consts;         /* co_consts' own str/bytes items, by item */
+	struct strs nested;         /* strings in tuples/frozensets among them */
+	struct strs names, locals;  /* co_names, then varnames/localsplusnames */
 	struct val bytecode;
 };
 
 /* Reads a tuple of names into to, following a back-reference to a tuple. */
 static int r_names(struct reader *r, struct strs *to)
 {
-	struct want w = {to, 1, -1};
+	struct want w = {to, 1, -1, NULL};
 	struct val v;
 	if (r_object(r, &w, &v) < 0)
 		return -1;
@@ -429,7 +441,7 @@ static int r_names(struct reader *r, struct strs *to)
 
 static int r_skip_objects(struct reader *r, int n)
 {
-	static const struct want none = {NULL, 0, -1};
+	static const struct want none = {NULL, 0, -1, NULL};
 	struct val v;
 	for (int i = 0; i < n; i++)
 		if (r_object(r, &none, &v) < 0)
@@ -457,14 +469,14 @@ static void emit_code(struct reader *r, struct code *c);
 
 static int r_code(struct reader *r, struct val *v)
 {
-	static const struct want none = {NULL, 0, -1};
+	static const struct want none = {NULL, 0, -1, NULL};
 	struct code c = {0};
 	int ints = r->layout == LAYOUT_38 ? 6 : 5;
 	int rc = skip(r, (size_t)ints * 4);
 	if (rc == 0)
 		rc = r_object(r, &none, &c.bytecode);
 	if (rc == 0) {
-		struct want cw = {&c.consts, 1, -1};
+		struct want cw = {&c.consts, 1, -1, &c.nested};
 		struct val cv;
 		rc = r_object(r, &cw, &cv);
 		if (rc == 0 && cv.kind == VAL_TUPLE_REF)
@@ -477,6 +489,7 @@ static int r_code(struct reader *r, struct val *v)
 	/* Also after a malformation: what was read is kept. */
 	emit_code(r, &c);
 	free_strs(r, &c.consts);
+	free_strs(r, &c.nested);
 	free_strs(r, &c.names);
 	free_strs(r, &c.locals);
 	v->kind = VAL_OTHER;
@@ -511,12 +524,18 @@ static int looks_name(const unsigned char *s, size_t n)
 	return 1;
 }
 
-static const struct str *find_item(const struct strs *s, int32_t item)
+/* The entry for item in a list sorted by item, or NULL. */
+static struct str *find_item(const struct strs *s, int32_t item)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].item == item)
-			return &s->v[i];
-	return NULL;
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->v[mid].item < item)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->v[lo].item == item ? &s->v[lo] : NULL;
 }
 
 /* LOAD_CONST k right before STORE_NAME/STORE_GLOBAL n (or STORE_FAST n):
@@ -541,9 +560,9 @@ static void pair_names(struct reader *r, struct code *c)
 		int local = op == ops->store_fast;
 		if (after_load && (op == ops->store_name || op == ops->store_global || local)) {
 			int32_t name = (int32_t)(arg & (NAMES_LOCAL - 1)) | (local ? NAMES_LOCAL : 0);
-			for (size_t k = 0; k < c->consts.n; k++)
-				if (c->consts.v[k].item == (int32_t)last_const && c->consts.v[k].name < 0)
-					c->consts.v[k].name = name;
+			struct str *k = find_item(&c->consts, (int32_t)last_const);
+			if (k && k->name < 0)
+				k->name = name;
 		}
 		after_load = op == ops->load_const;
 		last_const = arg;
@@ -608,16 +627,32 @@ static int wanted(const struct reader *r, const struct str *s)
 	return (s->ref < 0 || !r->refs[s->ref].emitted) && looks_text(r->d + s->off, s->len);
 }
 
-static void emit_strs(struct reader *r, const struct code *c, const struct strs *consts)
+static int any_wanted(const struct reader *r, const struct strs *s)
 {
-	size_t k = 0;
-	while (k < consts->n && !wanted(r, &consts->v[k]))
-		k++;
-	if (k == consts->n || (c && emit_names_line(r, c) < 0))
+	for (size_t k = 0; s && k < s->n; k++)
+		if (wanted(r, &s->v[k]))
+			return 1;
+	return 0;
+}
+
+static int emit_list(struct reader *r, const struct code *c, const struct strs *s)
+{
+	for (size_t k = 0; s && k < s->n; k++)
+		if (wanted(r, &s->v[k]) && emit_const(r, c, &s->v[k]) < 0)
+			return -1;
+	return 0;
+}
+
+/* One code object's block: its names line, then its constants (those
+ * nested in tuples and frozensets last); nothing without a constant. */
+static void emit_strs(struct reader *r, const struct code *c, const struct strs *consts,
+		      const struct strs *nested)
+{
+	if (!any_wanted(r, consts) && !any_wanted(r, nested))
 		return;
-	for (; k < consts->n; k++)
-		if (wanted(r, &consts->v[k]) && emit_const(r, c, &consts->v[k]) < 0)
-			return;
+	if ((c && emit_names_line(r, c) < 0) || emit_list(r, c, consts) < 0)
+		return;
+	(void)emit_list(r, c, nested); /* a full view is recorded in r->full */
 }
 
 static void emit_code(struct reader *r, struct code *c)
@@ -625,7 +660,7 @@ static void emit_code(struct reader *r, struct code *c)
 	if (r->full)
 		return;
 	pair_names(r, c);
-	emit_strs(r, c, &c->consts);
+	emit_strs(r, c, &c->consts, &c->nested);
 }
 
 /* ---- entry points ---- */
@@ -681,11 +716,11 @@ int pl_pyc_views(const unsigned char *d, size_t len, struct pl_views *out)
 			   .ops = opcodes_of(magic),
 			   .max_objects = PYC_MAX_OBJECTS(len)};
 	pl_buf_init(&r.out, pl_views_room(out));
-	struct want w = {&r.top, 0, -1};
+	struct want w = {&r.top, 0, -1, &r.top};
 	struct val v;
 	(void)r_object(&r, &w, &v); /* a malformation only ends the reading */
 	if (!r.full)
-		emit_strs(&r, NULL, &r.top);
+		emit_strs(&r, NULL, &r.top, NULL);
 	free(r.refs);
 	free_strs(&r, &r.top);
 	int rc = 0;

@@ -233,9 +233,14 @@ static void trend_valid(const struct trend_grid *g, uint64_t top, FILE *out)
 
 static void trend_legend(const struct trend_grid *g, FILE *out)
 {
+	uint64_t other = 0;
+	for (size_t c = 0; c < g->nperiods; c++)
+		other += g->count[c * (TREND_SERIES + 1) + TREND_SERIES];
 	fputs("<p class=\"legend\">", out);
 	for (size_t j = 0; j <= g->nseries; j++) {
 		size_t colour = j < g->nseries ? j : TREND_SERIES;
+		if (j == g->nseries && !other)
+			break;
 		fprintf(out, "<span><i style=\"background:%s\"></i>", palette[colour]);
 		esc(g->series[j], out);
 		fputs("</span>", out);

@@ -283,7 +283,9 @@ static int load_key(struct vload *l, const char *key, yaml_node_t *vn,
 		free_strv(v->headers);
 		v->headers = pl_xcalloc(n + 1, sizeof(char *));
 		for (size_t i = 0; i < n; i++)
-			v->headers[i] = pl_xasprintf("%s: %s", names[i], values[i]);
+			/* "Name:" with no value makes curl drop a header it would add. */
+			v->headers[i] = pl_xasprintf("%s:%s%s", names[i], *values[i] ? " " : "",
+						     values[i]);
 		free_strv(names);
 		free_strv(values);
 		return 0;

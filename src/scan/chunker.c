@@ -93,6 +93,14 @@ static struct pl_finding *find_same(struct pl_chunker *c, const struct pl_rule *
 	return NULL;
 }
 
+static int has_line(const struct pl_finding *f, uint64_t line)
+{
+	for (size_t i = 0; i < f->npositions; i++)
+		if (f->positions[i].line == line)
+			return 1;
+	return 0;
+}
+
 static void add_position(struct pl_finding *f, uint64_t line, uint64_t column)
 {
 	if (f->npositions >= PL_MAX_POSITIONS)
@@ -159,6 +167,10 @@ static void record_secret(struct pl_chunker *c, const struct hit *h, const char 
 		PL_GROW(c->found, c->cap_found, c->nfound + 1);
 		c->found[c->nfound++] = f;
 	}
+	/* A view keeps lines, not columns (unescaping shortens a line): the
+	 * raw text may have placed this secret on this line already. */
+	if (c->encoding[0] && !c->fixed_line && has_line(f, line))
+		return;
 	if (c->fixed_line == PL_VIEW_NO_LINES)
 		add_position(f, 0, 0);
 	else if (c->fixed_line)
@@ -195,7 +207,8 @@ static void drop_overlaps(struct pl_chunker *c)
 /* Turns the chunk's hits into positions: one sweep counting newlines. */
 static void resolve_hits(struct pl_chunker *c)
 {
-	qsort(c->hits, c->nhits, sizeof(*c->hits), hit_cmp);
+	if (c->nhits > 1) /* hits is NULL before the first hit */
+		qsort(c->hits, c->nhits, sizeof(*c->hits), hit_cmp);
 	drop_overlaps(c);
 	size_t pos = 0, line_start = 0;
 	uint64_t line = c->line;
@@ -254,9 +267,43 @@ void pl_chunker_begin(struct pl_chunker *c)
 	c->overflow = 0;
 }
 
+static int by_secret(const void *a, const void *b)
+{
+	const struct pl_finding *x = *(struct pl_finding *const *)a, *y = *(struct pl_finding *const *)b;
+	if (x->secret_len != y->secret_len)
+		return x->secret_len < y->secret_len ? -1 : 1;
+	int c = memcmp(x->secret, y->secret, x->secret_len);
+	if (c)
+		return c;
+	if (x->rule->confidence != y->rule->confidence)
+		return x->rule->confidence > y->rule->confidence ? -1 : 1;
+	return x->rule->index < y->rule->index ? -1 : x->rule->index > y->rule->index;
+}
+
+/* One value found by two rules in one blob (say in raw bytes and in a
+ * decoded view) is one secret: the most confident rule keeps it. */
+static void drop_same_secret(struct pl_chunker *c)
+{
+	if (c->nfound < 2)
+		return;
+	qsort(c->found, c->nfound, sizeof(*c->found), by_secret);
+	size_t kept = 1;
+	for (size_t i = 1; i < c->nfound; i++) {
+		struct pl_finding *prev = c->found[kept - 1], *f = c->found[i];
+		if (f->secret_len == prev->secret_len &&
+		    memcmp(f->secret, prev->secret, f->secret_len) == 0) {
+			pl_finding_free(f);
+			continue;
+		}
+		c->found[kept++] = f;
+	}
+	c->nfound = kept;
+}
+
 void pl_chunker_end(struct pl_chunker *c, const char *source, const char *path,
 		    const struct pl_emitter *em)
 {
+	drop_same_secret(c);
 	for (size_t i = 0; i < c->nfound; i++) {
 		struct pl_finding *f = c->found[i];
 		f->source = pl_xstrdup(source);

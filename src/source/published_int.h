@@ -71,6 +71,8 @@ void pl_published_npm_release(struct pl_npm_info *n);
  * archives as inputs. */
 int pl_published_python(struct pl_published *p);
 char *pl_published_python_reason(const struct pl_sdist_info *s, const char *rel);
+/* Adds the commands of a MANIFEST.in text (NULL: none) to s->manifest. */
+void pl_published_manifest_parse(struct pl_sdist_info *s, const char *text);
 void pl_published_python_release(struct pl_sdist_info *s);
 
 /* True when pattern (a glob, '*' not crossing '/') matches rel or one of

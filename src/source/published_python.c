@@ -83,14 +83,19 @@ static void parse_manifest_line(struct pl_sdist_info *s, const char *line, size_
 		(struct pl_manifest_line){ .text = pl_xstrndup(line, len), .words = words };
 }
 
-static void read_manifest(struct pl_sdist_info *s, const char *dir)
+void pl_published_manifest_parse(struct pl_sdist_info *s, const char *text)
 {
-	char *text = read_small(dir, "MANIFEST.in");
 	for (const char *line = text; line && *line;) {
 		size_t len = strcspn(line, "\n");
 		parse_manifest_line(s, line, len);
 		line += len + (line[len] == '\n');
 	}
+}
+
+static void read_manifest(struct pl_sdist_info *s, const char *dir)
+{
+	char *text = read_small(dir, "MANIFEST.in");
+	pl_published_manifest_parse(s, text);
 	free(text);
 }
 
@@ -149,12 +154,15 @@ static const struct pl_manifest_line *manifest_reason(const struct pl_sdist_info
 
 /* ---- building ---- */
 
-/* Which build command applies; argv has room for 12 entries. */
-static int choose_build(const char *py, const char *src, const char *dist, const char **argv)
+/* Which build command applies; argv has room for 12 entries. `-m build`
+ * runs in tmp, which holds only src/ and dist/: in a directory that has a
+ * build/ folder (most projects), `python3 -m build` would import that. */
+static int choose_build(const char *py, const char *tmp, const char *src, const char *dist,
+			const char **argv)
 {
 	struct pl_proc_result res;
 	const char *probe[] = { py, "-m", "build", "--version", NULL };
-	int rc = pl_proc_run(probe, NULL, &res);
+	int rc = pl_proc_run(probe, tmp, &res);
 	int have_build = rc == 0 && res.status == 0;
 	pl_proc_result_release(&res);
 	if (rc == PL_ENOTFOUND)
@@ -240,12 +248,13 @@ static int build_sdist(struct pl_published *p, const char **how)
 	const char *argv[12] = { 0 };
 	int rc = run_checked(cp, NULL, "copying the project");
 	if (!rc)
-		rc = choose_build(pl_published_tool("python3"), src, p->sdist.dist_dir, argv);
+		rc = choose_build(pl_published_tool("python3"), tmp, src, p->sdist.dist_dir, argv);
 	if (!rc) {
-		*how = strcmp(argv[1], "-m") == 0 ? "python3 -m build --sdist --no-isolation"
+		int module = strcmp(argv[1], "-m") == 0;
+		*how = module			      ? "python3 -m build --sdist --no-isolation"
 		       : strcmp(argv[1], "-c") == 0 ? "setuptools sdist"
 						     : "python3 setup.py sdist";
-		rc = run_checked(argv, src, *how);
+		rc = run_checked(argv, module ? tmp : src, *how);
 	}
 	if (!rc)
 		rc = list_archives(&p->sdist);

@@ -43,6 +43,7 @@ struct replay_rec {
 	char sha256[65];
 	char *path, *ext;
 	const char *path_kind;
+	int64_t nfindings;
 };
 
 struct pending {
@@ -61,12 +62,140 @@ struct pending {
 	char *error;       /* the first problem, escaped */
 };
 
+/* ---- blobs already stored, in memory ----
+ *
+ * blob_seen is asked for every blob under the scan's lock; a query each
+ * time is a round trip on PostgreSQL. When the store holds at most
+ * PL_BLOB_CACHE_MAX blobs under this ruleset they are loaded once, and a
+ * miss then needs no query; what this run commits is added. Past the cap a
+ * miss asks the store. Another process writing the same store meanwhile
+ * only costs matching a blob again (rows are written idempotently). */
+#define PL_BLOB_CACHE_MAX 200000
+
+struct blob_slot {
+	uint64_t key[4]; /* the SHA-256; all zero = empty slot */
+	int64_t nfindings;
+};
+
+struct blob_cache {
+	struct blob_slot *slots;
+	size_t cap, count; /* cap is a power of two, at most half full */
+	int complete;      /* every stored blob is in it */
+};
+
+static int sha_key(const char *hex, uint64_t key[4])
+{
+	for (int w = 0; w < 4; w++) {
+		uint64_t v = 0;
+		for (int i = 0; i < 16; i++) {
+			char c = hex[w * 16 + i];
+			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (d < 0)
+				return -1;
+			v = v << 4 | (uint64_t)d;
+		}
+		key[w] = v;
+	}
+	return key[0] | key[1] | key[2] | key[3] ? 0 : -1;
+}
+
+static struct blob_slot *cache_slot(const struct blob_cache *c, const uint64_t key[4])
+{
+	size_t i = (size_t)key[0] & (c->cap - 1);
+	while (c->slots[i].key[0] | c->slots[i].key[1] | c->slots[i].key[2] | c->slots[i].key[3]) {
+		if (memcmp(c->slots[i].key, key, sizeof(c->slots[i].key)) == 0)
+			return &c->slots[i];
+		i = (i + 1) & (c->cap - 1);
+	}
+	return &c->slots[i];
+}
+
+static void cache_add(struct blob_cache *c, const char *sha256, int64_t nfindings)
+{
+	uint64_t key[4];
+	if (!c->slots || sha_key(sha256, key) < 0)
+		return;
+	if (c->count >= PL_BLOB_CACHE_MAX) {
+		c->complete = 0; /* full: misses ask the store from now on */
+		return;
+	}
+	if (2 * (c->count + 1) > c->cap) {
+		struct blob_cache bigger = {pl_xcalloc(2 * c->cap, sizeof(struct blob_slot)), 2 * c->cap,
+					    0, c->complete};
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->slots[i].key[0] | c->slots[i].key[1] | c->slots[i].key[2] | c->slots[i].key[3])
+				*cache_slot(&bigger, c->slots[i].key) = c->slots[i];
+		bigger.count = c->count;
+		free(c->slots);
+		*c = bigger;
+	}
+	struct blob_slot *slot = cache_slot(c, key);
+	if (!(slot->key[0] | slot->key[1] | slot->key[2] | slot->key[3]))
+		c->count++;
+	memcpy(slot->key, key, sizeof(key));
+	slot->nfindings = nfindings;
+}
+
+/* The stored nfindings, -1 when not in the cache. */
+static int64_t cache_find(const struct blob_cache *c, const char *sha256)
+{
+	uint64_t key[4];
+	if (!c->slots || sha_key(sha256, key) < 0)
+		return -1;
+	const struct blob_slot *slot = cache_slot(c, key);
+	return slot->key[0] | slot->key[1] | slot->key[2] | slot->key[3] ? slot->nfindings : -1;
+}
+
+static int take_blob(void *ctx, size_t ncols, const char *const *v)
+{
+	struct blob_cache *c = ctx;
+	if (ncols >= 2 && v[0])
+		cache_add(c, v[0], pl_store_int(v[1], 0));
+	return 0;
+}
+
+static void cache_load(struct blob_cache *c, struct pl_store *st, const char *ruleset)
+{
+	*c = (struct blob_cache){pl_xcalloc(1024, sizeof(struct blob_slot)), 1024, 0, 1};
+	struct pl_sql_value p[] = {pl_sql_text(ruleset), pl_sql_int(PL_BLOB_CACHE_MAX + 1)};
+	if (pl_store_query(st, "SELECT sha256, nfindings FROM blobs WHERE ruleset_version = $1"
+			       " LIMIT $2", p, 2, take_blob, c) < 0 || !c->complete) {
+		/* Too many (or unreadable): keep none, ask the store each time. */
+		free(c->slots);
+		*c = (struct blob_cache){0};
+	}
+}
+
+/* ---- group commit (see pl_store_write_artifact) ---- */
+
+/* Commit the open group after this long, or this many artifacts. */
+#define PL_STORE_GROUP_SECONDS 1.0
+#define PL_STORE_GROUP_MAX 500
+
+/* Artifacts written in the open group transaction, counted once it commits. */
+struct group {
+	char **sources;
+	size_t n, cap;
+	uint64_t occurrences;
+	double started;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 struct pl_store_sink {
 	struct pl_store *st;
 	struct pl_store_sink_options opt;
 	char *ruleset;
 	struct pending **p;
 	size_t np, capp;
+	struct blob_cache cache;
+	struct group group;
+	int finished;
 	struct pl_store_sink_stats stats;
 };
 
@@ -186,7 +315,8 @@ void pl_store_sink_record(struct pl_store_sink *s, const struct pl_finding *f)
 	r->encoding = f->encoding ? f->encoding : "";
 	r->npos = f->npositions;
 	r->pos = pl_xcalloc(r->npos + 1, sizeof(*r->pos));
-	memcpy(r->pos, f->positions, r->npos * sizeof(*r->pos));
+	if (r->npos)
+		memcpy(r->pos, f->positions, r->npos * sizeof(*r->pos));
 	r->blob = NO_BLOB;
 }
 
@@ -241,7 +371,9 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 	struct pl_store_sink *s = ctx;
 	struct pending *p = pending_get(s, source, 1);
 	s->stats.blobs++;
-	int64_t n = s->opt.force ? -1 : pl_store_blob_findings(s->st, sha256, s->ruleset);
+	int64_t n = s->opt.force ? -1 : cache_find(&s->cache, sha256);
+	if (n < 0 && !s->opt.force && !s->cache.complete)
+		n = pl_store_blob_findings(s->st, sha256, s->ruleset);
 	if (n < 0) {
 		p->blob_start = p->nf;
 		return 0;
@@ -255,6 +387,7 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 		r->path = escaped(path);
 		r->ext = extension(source, path);
 		r->path_kind = pl_path_kind(source, path);
+		r->nfindings = n;
 	}
 	return 1;
 }
@@ -308,7 +441,8 @@ static void build_views(const struct pending *p, struct views *v)
 		v->blobs[i] = (struct pl_store_blob){p->b[i].sha256, p->b[i].first, p->b[i].count};
 	for (size_t i = 0; i < p->nr; i++)
 		v->replays[i] = (struct pl_store_replay){p->r[i].sha256, p->r[i].path,
-							 p->r[i].path_kind, p->r[i].ext};
+							 p->r[i].path_kind, p->r[i].ext,
+							 p->r[i].nfindings};
 }
 
 static void views_release(struct views *v)
@@ -316,6 +450,72 @@ static void views_release(struct views *v)
 	free(v->finds);
 	free(v->blobs);
 	free(v->replays);
+}
+
+static void artifact_failed(struct pl_store_sink *s, const char *source, const char *message)
+{
+	s->stats.failed++;
+	if (s->opt.on_error)
+		s->opt.on_error(s->opt.on_error_ctx, source, message);
+}
+
+/* The open group was rolled back: none of its artifacts is stored, and the
+ * blob cache may name blobs that went with it. */
+static void group_lost(struct pl_store_sink *s)
+{
+	char *msg = pl_xstrdup(pl_error_message());
+	for (size_t i = 0; i < s->group.n; i++) {
+		artifact_failed(s, s->group.sources[i], msg);
+		free(s->group.sources[i]);
+	}
+	free(msg);
+	s->group.n = 0;
+	s->group.occurrences = 0;
+	free(s->cache.slots);
+	s->cache = (struct blob_cache){0};
+}
+
+static int group_commit(struct pl_store_sink *s)
+{
+	int rc = pl_store_group_commit(s->st);
+	if (rc < 0) {
+		group_lost(s);
+		return rc;
+	}
+	s->stats.artifacts += s->group.n;
+	s->stats.occurrences += s->group.occurrences;
+	for (size_t i = 0; i < s->group.n; i++)
+		free(s->group.sources[i]);
+	s->group.n = 0;
+	s->group.occurrences = 0;
+	return 0;
+}
+
+static void remember_blobs(struct pl_store_sink *s, const struct pending *p);
+
+static void group_add(struct pl_store_sink *s, const struct pending *p,
+		      const struct pl_store_written *w)
+{
+	remember_blobs(s, p);
+	if (s->group.n == 0)
+		s->group.started = now_seconds();
+	PL_GROW(s->group.sources, s->group.cap, s->group.n + 1);
+	s->group.sources[s->group.n++] = pl_xstrdup(p->source);
+	s->group.occurrences += w->occurrences;
+	if (s->group.n >= PL_STORE_GROUP_MAX ||
+	    now_seconds() - s->group.started >= PL_STORE_GROUP_SECONDS)
+		(void)group_commit(s); /* a failure is reported per artifact */
+}
+
+/* What this artifact's write stored: blobs to skip from now on. */
+static void remember_blobs(struct pl_store_sink *s, const struct pending *p)
+{
+	for (size_t i = 0; i < p->nb; i++) {
+		int64_t n = 0;
+		for (size_t k = p->b[i].first; k < p->b[i].first + p->b[i].count; k++)
+			n += (int64_t)p->f[k].npos;
+		cache_add(&s->cache, p->b[i].sha256, n);
+	}
 }
 
 static void write_pending(struct pl_store_sink *s, struct pending *p,
@@ -335,18 +535,17 @@ static void write_pending(struct pl_store_sink *s, struct pending *p,
 		.error = p->error ? p->error : facts->stopped_by_limit ? "stopped by a limit" : NULL,
 		.finds = v.finds, .nfinds = p->nf, .blobs = v.blobs, .nblobs = p->nb,
 		.replays = v.replays, .nreplays = p->nr};
-	struct pl_store_written w;
+	struct pl_store_written w = {0};
 	int rc = facts->sha256[0] ? pl_store_write_artifact(s->st, &a, s->opt.force, &w)
 				  : pl_error_set(PL_EINVAL, "no SHA-256 (scan without hash_inputs)");
-	if (rc < 0) {
-		s->stats.failed++;
-		if (s->opt.on_error)
-			s->opt.on_error(s->opt.on_error_ctx, p->source, pl_error_message());
-	} else {
-		s->stats.artifacts += !w.unchanged;
-		s->stats.unchanged += w.unchanged != 0;
-		s->stats.occurrences += w.occurrences;
-	}
+	if (rc < 0 && w.group_lost)
+		group_lost(s);
+	if (rc < 0)
+		artifact_failed(s, p->source, pl_error_message());
+	else if (w.unchanged)
+		s->stats.unchanged++;
+	else
+		group_add(s, p, &w);
 	views_release(&v);
 	free(filename);
 }
@@ -379,6 +578,8 @@ struct pl_store_sink *pl_store_sink_new(struct pl_store *st,
 	s->st = st;
 	s->opt = *opt;
 	s->ruleset = pl_xstrdup(opt->ruleset_version ? opt->ruleset_version : "");
+	if (!opt->force)
+		cache_load(&s->cache, st, s->ruleset);
 	return s;
 }
 
@@ -387,13 +588,24 @@ void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_sta
 	*out = s->stats;
 }
 
+int pl_store_sink_finish(struct pl_store_sink *s)
+{
+	while (s->np)
+		pending_drop(s, s->np - 1);
+	if (s->finished)
+		return 0;
+	s->finished = 1;
+	return group_commit(s);
+}
+
 void pl_store_sink_free(struct pl_store_sink *s)
 {
 	if (!s)
 		return;
-	while (s->np)
-		pending_drop(s, s->np - 1);
+	(void)pl_store_sink_finish(s); /* failures went to on_error */
+	free(s->group.sources);
 	free(s->p);
+	free(s->cache.slots);
 	free(s->ruleset);
 	free(s);
 }

@@ -29,7 +29,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX artifacts_upload ON artifacts (upload_time);\n"
 	"CREATE TABLE blobs (\n"
 	"  sha256 TEXT NOT NULL, ruleset_version TEXT NOT NULL, size BIGINT,\n"
-	"  nfindings BIGINT NOT NULL, PRIMARY KEY (sha256, ruleset_version));\n"
+	"  nfindings BIGINT NOT NULL, PRIMARY KEY (sha256, ruleset_version)) WITHOUT ROWID;\n"
 	"CREATE TABLE secrets (\n"
 	"  id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL UNIQUE, rule TEXT NOT NULL,\n"
 	"  redacted TEXT NOT NULL, sealed TEXT);\n"
@@ -81,11 +81,16 @@ static int sq_claims(const char *url)
 	return !pl_store_is_postgres_url(url);
 }
 
-/* $1 -> ?1 outside quotes: SQLite's numbered parameters bind by number. */
+/* $1 -> ?1 outside quotes: SQLite's numbered parameters bind by number.
+ * When the placeholders are exactly $1, $2, ... in order (every INSERT),
+ * plain ? is used: SQLite looks ?NNN up in a list at prepare time, which
+ * costs n^2 for the thousands of parameters of a multi-row INSERT. */
 static char *sq_translate(const char *sql)
 {
 	char *out = pl_xstrdup(sql);
 	char quote = 0;
+	int in_order = 1;
+	unsigned long next = 1;
 	for (char *p = out; *p; p++) {
 		if (quote) {
 			quote = *p == quote ? 0 : quote;
@@ -93,8 +98,28 @@ static char *sq_translate(const char *sql)
 			quote = *p;
 		} else if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
 			*p = '?';
+			in_order &= strtoul(p + 1, NULL, 10) == next++;
 		}
 	}
+	if (!in_order)
+		return out;
+	/* Drop the numbers: "?12" -> "?" (the text only gets shorter). */
+	char *w = out;
+	quote = 0;
+	for (const char *r = out; *r;) {
+		if (quote)
+			quote = *r == quote ? 0 : quote;
+		else if (*r == '\'' || *r == '"')
+			quote = *r;
+		else if (*r == '?') {
+			*w++ = *r++;
+			while (*r >= '0' && *r <= '9')
+				r++;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
 	return out;
 }
 
@@ -221,7 +246,7 @@ static void sq_close(void *conn)
 /* WAL: readers do not block the writer and a killed writer loses only its
  * open transaction; NORMAL sync is safe in WAL against a process kill. */
 static const char sq_setup[] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			       " PRAGMA foreign_keys = ON;";
+			       " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
 
 static int sq_open(const char *url, enum pl_store_mode mode, void **conn)
 {

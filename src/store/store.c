@@ -74,6 +74,8 @@ int pl_store_query_int(struct pl_store *st, const char *sql, const struct pl_sql
 
 int pl_store_begin(struct pl_store *st)
 {
+	if (st->in_tx)
+		return pl_error_set(PL_EINVAL, "store: a transaction is already open");
 	int rc = pl_store_exec(st, st->ops->begin_sql, NULL, 0);
 	st->in_tx = rc == 0;
 	return rc;
@@ -115,24 +117,25 @@ static char *values_sql(const char *prefix, size_t ncols, size_t nrows, const ch
 	return pl_buf_detach(&b);
 }
 
+/* Batches of PL_STORE_BATCH_ROWS, then of halving powers of two: a handful
+ * of statement texts, so a back end that caches prepared statements
+ * (sqlite.c) prepares each once. */
 int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
 			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
 			 pl_sql_row_fn fn, void *ctx)
 {
-	char *full = NULL;
 	int rc = 0;
-	for (size_t done = 0; rc == 0 && done < nrows;) {
-		size_t n = nrows - done < PL_STORE_BATCH_ROWS ? nrows - done : PL_STORE_BATCH_ROWS;
-		char *sql = n == PL_STORE_BATCH_ROWS && full ? full
-							     : values_sql(prefix, ncols, n, suffix);
-		rc = pl_store_query(st, sql, v + done * ncols, n * ncols, fn, ctx);
-		if (n == PL_STORE_BATCH_ROWS)
-			full = sql;
-		else
-			free(sql);
-		done += n;
+	size_t done = 0;
+	for (size_t batch = PL_STORE_BATCH_ROWS; rc == 0 && batch > 0; batch /= 2) {
+		if (nrows - done < batch)
+			continue;
+		char *sql = values_sql(prefix, ncols, batch, suffix);
+		while (rc == 0 && nrows - done >= batch) {
+			rc = pl_store_query(st, sql, v + done * ncols, batch * ncols, fn, ctx);
+			done += batch;
+		}
+		free(sql);
 	}
-	free(full);
 	return rc;
 }
 

@@ -125,11 +125,12 @@ struct pl_store_blob {
 	size_t first, count;
 };
 
-/* A blob skipped as already scanned: its stored findings are recorded at
- * path for this artifact. */
+/* A blob skipped as already scanned: its stored findings (nfindings of
+ * them, as blob_seen was told) are recorded at path for this artifact. */
 struct pl_store_replay {
 	const char *sha256;
 	const char *path, *path_kind, *ext;
+	int64_t nfindings;
 };
 
 struct pl_store_artifact {
@@ -150,15 +151,27 @@ struct pl_store_artifact {
 /* What writing one artifact did. */
 struct pl_store_written {
 	int unchanged;        /* already stored whole under this ruleset: nothing written */
+	int group_lost;       /* on failure: the open group went with it (see below) */
 	uint64_t occurrences; /* rows written, replayed ones included */
 	uint64_t replayed;    /* rows copied from blob_findings for skipped blobs */
 };
 
-/* Writes (or rewrites) one artifact and everything found in it in one
- * transaction. Unless force is set, an artifact already stored with status
- * ok under the same ruleset version is left as it is (unchanged = 1). */
+/* Writes (or rewrites) one artifact and everything found in it, all or
+ * nothing: inside the store's open group transaction (begun if none) under
+ * a savepoint, so a failure undoes this artifact only. When even that
+ * fails (a lost connection) the whole group is rolled back and group_lost
+ * is set. Unless force is set, an artifact already stored with status ok
+ * under the same ruleset version is left as it is (unchanged = 1).
+ *
+ * Group commit: several whole artifacts share one transaction, committed
+ * by pl_store_group_commit (the sink does it every PL_STORE_GROUP_SECONDS
+ * and at the end). A kill loses the open group, never part of an artifact;
+ * with random blob hashes, one commit per artifact would rewrite most
+ * B-tree pages of the blob index each time. */
 int pl_store_write_artifact(struct pl_store *st, const struct pl_store_artifact *a, int force,
 			    struct pl_store_written *out);
+/* Commits the open group, if any; on failure it is rolled back. */
+int pl_store_group_commit(struct pl_store *st);
 
 /* Occurrences stored for a blob under a ruleset version; -1 when the blob
  * was never scanned under it (or on error, with the message set). */

@@ -1,5 +1,6 @@
 /* Writing one artifact: its row, its secrets, its occurrences (found and
  * replayed), and the blobs it matched, all in one transaction. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,7 +204,8 @@ static int by_sha_then_first(const void *a, const void *b)
 static struct pl_store_blob *unique_blobs(const struct pl_store_artifact *a, size_t *n)
 {
 	struct pl_store_blob *b = pl_xcalloc(a->nblobs + 1, sizeof(*b));
-	memcpy(b, a->blobs, a->nblobs * sizeof(*b));
+	if (a->nblobs)
+		memcpy(b, a->blobs, a->nblobs * sizeof(*b));
 	qsort(b, a->nblobs, sizeof(*b), by_sha_then_first);
 	size_t k = 0;
 	for (size_t i = 0; i < a->nblobs; i++)
@@ -311,8 +313,14 @@ static int write_replays(struct pl_store *st, const struct pl_store_artifact *a,
 				   " $3, $4, encoding FROM blob_findings"
 				   " WHERE blob = $5 AND ruleset_version = $6",
 				   p, 6);
-		if (rc == 0)
-			*replayed += st->ops->changes(st->conn);
+		uint64_t n = rc == 0 ? st->ops->changes(st->conn) : 0;
+		/* Fewer rows than the blob had when it was skipped: its findings
+		 * are not in the store (a group that failed to commit). */
+		if (rc == 0 && n != (uint64_t)r->nfindings)
+			rc = pl_error_set(PL_EIO, "store: blob %.12s had %lld findings, %llu are stored:"
+						  " scan again", r->sha256, (long long)r->nfindings,
+					  (unsigned long long)n);
+		*replayed += n;
 	}
 	return rc;
 }
@@ -356,24 +364,45 @@ static int write_rows(struct pl_store *st, const struct pl_store_artifact *a,
 	return rc;
 }
 
-int pl_store_write_artifact(struct pl_store *st, const struct pl_store_artifact *a, int force,
-			    struct pl_store_written *out)
+static int write_or_keep(struct pl_store *st, const struct pl_store_artifact *a, int force,
+			 struct pl_store_written *out)
 {
-	memset(out, 0, sizeof(*out));
-	int rc = pl_store_begin(st);
-	if (rc < 0)
-		return rc;
 	struct stored_state state = {0, 0, a->ruleset_version};
 	struct pl_sql_value sha = pl_sql_text(a->sha256);
-	if (!force)
-		rc = pl_store_query(st, "SELECT status, ruleset_version FROM artifacts WHERE sha256 = $1",
-				    &sha, 1, take_state, &state);
+	int rc = force ? 0
+		       : pl_store_query(st, "SELECT status, ruleset_version FROM artifacts"
+					    " WHERE sha256 = $1", &sha, 1, take_state, &state);
 	if (rc == 0 && state.whole)
 		out->unchanged = 1;
 	else if (rc == 0)
 		rc = write_rows(st, a, out);
-	if (rc == 0)
-		return pl_store_commit(st);
-	pl_store_rollback(st);
 	return rc;
+}
+
+int pl_store_write_artifact(struct pl_store *st, const struct pl_store_artifact *a, int force,
+			    struct pl_store_written *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = st->in_tx ? 0 : pl_store_begin(st);
+	if (rc == 0)
+		rc = pl_store_exec(st, "SAVEPOINT artifact", NULL, 0);
+	if (rc == 0 && (rc = write_or_keep(st, a, force, out)) == 0)
+		rc = pl_store_exec(st, "RELEASE SAVEPOINT artifact", NULL, 0);
+	if (rc == 0)
+		return 0;
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "%s", pl_error_message());
+	if (!st->in_tx || pl_store_exec(st, "ROLLBACK TO SAVEPOINT artifact", NULL, 0) < 0 ||
+	    pl_store_exec(st, "RELEASE SAVEPOINT artifact", NULL, 0) < 0) {
+		out->group_lost = st->in_tx;
+		if (st->in_tx)
+			pl_store_rollback(st);
+	}
+	out->occurrences = out->replayed = 0;
+	return pl_error_set(rc, "%s", msg);
+}
+
+int pl_store_group_commit(struct pl_store *st)
+{
+	return st->in_tx ? pl_store_commit(st) : 0;
 }

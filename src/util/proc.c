@@ -78,8 +78,11 @@ static int collect(pid_t pid, int out, int err, struct pl_proc_result *res)
 			res->timed_out = 1;
 			break;
 		}
-		if (poll(fds, 2, (int)(left * 1000) + 1) < 0 && errno != EINTR)
-			return pl_error_set(PL_EIO, "poll: %s", strerror(errno));
+		if (poll(fds, 2, (int)(left * 1000) + 1) < 0 && errno != EINTR) {
+			int e = errno;
+			kill(pid, SIGKILL); /* the caller reaps it */
+			return pl_error_set(PL_EIO, "poll: %s", strerror(e));
+		}
 		for (int i = 0; i < 2; i++)
 			if (fds[i].fd >= 0 && fds[i].revents &&
 			    !drain(fds[i].fd, i ? &res->err : &res->out, i ? &err_over : &over)) {
@@ -87,7 +90,7 @@ static int collect(pid_t pid, int out, int err, struct pl_proc_result *res)
 				open_fds--;
 			}
 	}
-	return over ? pl_error_set(PL_ELIMIT, "%s printed more than %u bytes", "a helper program",
+	return over ? pl_error_set(PL_ELIMIT, "a helper program printed more than %u bytes",
 				   PL_PROC_OUT_MAX)
 		    : 0;
 }

@@ -122,7 +122,7 @@ static enum pl_vcheck check_aws(struct pl_vctx *cx, const struct pl_vsecret *s,
 	char *id = pl_xstrndup(s->secret, (size_t)(colon - s->secret));
 	char *secret = pl_xstrndup(colon + 1, s->len - (size_t)(colon - s->secret) - 1);
 	enum pl_vcheck ret = PL_VCHECK_DONE;
-	char *url = NULL, *auth = NULL, *h_auth = NULL, *h_date = NULL, *host = NULL;
+	char *url = NULL, *auth = NULL, *h_auth = NULL, *h_date = NULL, *host = NULL, *path = NULL;
 	if (strncmp(id, "ASIA", 4) == 0) {
 		pl_vset(out, PL_VALIDATION_NOT_CHECKED, "temporary key: needs its session token");
 		goto done;
@@ -143,13 +143,19 @@ static enum pl_vcheck check_aws(struct pl_vctx *cx, const struct pl_vsecret *s,
 	}
 	/* The Host header curl sends: the URL's authority, port included. */
 	host = pl_xstrndup(auth_start + 3, olen - (size_t)(auth_start + 3 - base));
-	url = pl_xasprintf("%.*s/?%s", (int)olen, base, STS_QUERY);
+	/* An override may add a path prefix (http://127.0.0.1:8080/aws): it is
+	 * part of what is sent, so it is what is signed. */
+	size_t bl = strlen(base);
+	while (bl > olen && base[bl - 1] == '/')
+		bl--;
+	path = pl_xasprintf("%.*s/", (int)(bl - olen), base + olen);
+	url = pl_xasprintf("%.*s%s?%s", (int)olen, base, path, STS_QUERY);
 	char amz[17];
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(amz, sizeof(amz), "%Y%m%dT%H%M%SZ", &tm);
-	auth = pl_aws_sigv4(id, secret, "GET", host, "/", STS_QUERY, "us-east-1", "sts", amz);
+	auth = pl_aws_sigv4(id, secret, "GET", host, path, STS_QUERY, "us-east-1", "sts", amz);
 	if (!auth) {
 		pl_vset(out, PL_VALIDATION_UNKNOWN, "signing failed");
 		goto done;
@@ -188,6 +194,7 @@ done:
 	free(h_auth);
 	free(h_date);
 	free(host);
+	free(path);
 	return ret;
 }
 

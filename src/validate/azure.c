@@ -16,8 +16,8 @@
 
 #define MS_VERSION "2019-12-12"
 
-char *pl_azure_sharedkey(const char *account, const char *key_b64, const char *ms_date,
-			 const char *ms_version)
+char *pl_azure_sharedkey(const char *account, const char *path, const char *key_b64,
+			 const char *ms_date, const char *ms_version)
 {
 	size_t klen;
 	unsigned char *key = pl_b64_decode(key_b64, strlen(key_b64), &klen);
@@ -27,8 +27,8 @@ char *pl_azure_sharedkey(const char *account, const char *key_b64, const char *m
 	}
 	/* VERB, then 11 empty standard headers (Content-Encoding ... Range),
 	 * then the canonical x-ms- headers and the canonical resource. */
-	char *sts = pl_xasprintf("GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:%s\nx-ms-version:%s\n/%s/\ncomp:list",
-				 ms_date, ms_version, account);
+	char *sts = pl_xasprintf("GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:%s\nx-ms-version:%s\n/%s%s\ncomp:list",
+				 ms_date, ms_version, account, path);
 	unsigned char mac[32];
 	unsigned int mlen = 0;
 	int ok = HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)sts, strlen(sts), mac,
@@ -90,17 +90,23 @@ static enum pl_vcheck check_azure(struct pl_vctx *cx, const struct pl_vsecret *s
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	char *sig = pl_azure_sharedkey(account, key, date, MS_VERSION);
-	char *url = NULL, *h_auth = NULL, *h_date = NULL;
+	int trusted;
+	char *dflt = pl_xasprintf("https://%s.blob.core.windows.net", account);
+	const char *base = pl_vbase(s->spec->service, dflt, &trusted);
+	/* The canonical resource is the account and the path sent (an
+	 * override may add a prefix: it is signed as sent). */
+	size_t olen = pl_vurl_origin_len(base), bl = strlen(base);
+	while (bl > olen && base[bl - 1] == '/')
+		bl--;
+	char *path = pl_xasprintf("%.*s/", (int)(bl - olen), base + olen);
+	char *url = pl_xasprintf("%.*s%s?comp=list", (int)olen, base, path);
+	free(dflt);
+	char *sig = pl_azure_sharedkey(account, path, key, date, MS_VERSION);
+	char *h_auth = NULL, *h_date = NULL;
 	if (!sig) {
 		pl_vset(out, PL_VALIDATION_NOT_CHECKED, "account key is not base64");
 		goto done;
 	}
-	int trusted;
-	char *dflt = pl_xasprintf("https://%s.blob.core.windows.net", account);
-	const char *base = pl_vbase(s->spec->service, dflt, &trusted);
-	url = pl_xasprintf("%.*s/?comp=list", (int)pl_vurl_origin_len(base), base);
-	free(dflt);
 	h_auth = pl_xasprintf("Authorization: SharedKey %s:%s", account, sig);
 	h_date = pl_xasprintf("x-ms-date: %s", date);
 	const char *headers[] = {h_auth, h_date, "x-ms-version: " MS_VERSION, NULL};
@@ -130,6 +136,7 @@ done:
 	free(account);
 	free(sig);
 	free(url);
+	free(path);
 	free(h_auth);
 	free(h_date);
 	return ret;

@@ -136,12 +136,11 @@ static void load_line(struct pl_vcache *c, const char *line, size_t len, double 
 		v->details[v->ndetails].value = pl_xstrdup(val);
 		v->ndetails++;
 	}
-	json_decref(o);
-	if (v->status == PL_VALIDATION_NONE) {
+	if (v->status == PL_VALIDATION_NONE)
 		pl_validation_free(v);
-		return;
-	}
-	put(c, key, v);
+	else
+		put(c, key, v);
+	json_decref(o); /* key points into o */
 }
 
 static void load(struct pl_vcache *c)

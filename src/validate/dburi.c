@@ -146,8 +146,10 @@ int pl_db_prepare(struct pl_vctx *cx, const struct pl_vsecret *s, struct pl_dbur
 	}
 	if (!u->port)
 		u->port = default_port;
-	if (pl_net_vet(cx, u->host, 0, addr, out) != 0)
+	if (pl_net_vet(cx, u->host, 0, addr, out) != 0) {
+		pl_dburi_release(u);
 		return -1;
+	}
 	pl_vctx_count_request(cx);
 	return 0;
 }

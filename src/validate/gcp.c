@@ -70,7 +70,10 @@ static enum pl_vcheck check_gcp(struct pl_vctx *cx, const struct pl_vsecret *s,
 	enum pl_vcheck ret = PL_VCHECK_DONE;
 	int trusted;
 	const char *base = pl_vbase(s->spec->service, "https://oauth2.googleapis.com", &trusted);
-	char *url = pl_xasprintf("%.*s/token", (int)pl_vurl_origin_len(base), base);
+	size_t bl = strlen(base);
+	while (bl && base[bl - 1] == '/')
+		bl--;
+	char *url = pl_xasprintf("%.*s/token", (int)bl, base);
 	json_t *hdr = json_pack("{ss ss}", "alg", "RS256", "typ", "JWT");
 	json_t *kid = json_object_get(doc, "private_key_id");
 	if (json_is_string(kid))

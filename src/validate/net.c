@@ -165,17 +165,17 @@ int pl_net_vet(struct pl_vctx *cx, const char *host, int trusted, struct pl_vadd
 	const struct addrinfo *chosen = NULL;
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		enum pl_addr_class c = pl_addr_classify(ai->ai_addr);
-		if (loopback_only() && c != PL_ADDR_LOOPBACK) {
-			pl_vset(out, PL_VALIDATION_NOT_CHECKED,
-				"policy: PKGLEAKS_VALIDATE_LOOPBACK_ONLY refuses a %s address",
-				pl_addr_class_name(c));
-			freeaddrinfo(res);
-			return -1;
-		}
 		/* One bad address refuses the host: a name that answers with both
 		 * public and internal addresses is not an issuer we trust. */
 		if (c != PL_ADDR_PUBLIC && !allow && !(trusted && c == PL_ADDR_LOOPBACK)) {
 			pl_vset(out, PL_VALIDATION_NOT_CHECKED, "private host (%s address)",
+				pl_addr_class_name(c));
+			freeaddrinfo(res);
+			return -1;
+		}
+		if (loopback_only() && c != PL_ADDR_LOOPBACK) {
+			pl_vset(out, PL_VALIDATION_NOT_CHECKED,
+				"policy: PKGLEAKS_VALIDATE_LOOPBACK_ONLY refuses a %s address",
 				pl_addr_class_name(c));
 			freeaddrinfo(res);
 			return -1;

@@ -12,11 +12,12 @@ char *pl_aws_sigv4(const char *key_id, const char *secret, const char *method, c
 		   const char *path, const char *query, const char *region, const char *service,
 		   const char *amz_date);
 
-/* The Azure Storage SharedKey signature (base64) of `GET <account>/?comp=list`
+/* The Azure Storage SharedKey signature (base64) of `GET <path>?comp=list`
+ * on the account's endpoint (path "/" normally)
  * with x-ms-date (RFC 1123) and x-ms-version; key is the base64 account key.
  * NULL when the key is not base64. The caller frees. */
-char *pl_azure_sharedkey(const char *account, const char *key_b64, const char *ms_date,
-			 const char *ms_version);
+char *pl_azure_sharedkey(const char *account, const char *path, const char *key_b64,
+			 const char *ms_date, const char *ms_version);
 
 /* An RS256 JWT over header and claims (JSON texts) with a PEM private key;
  * NULL when the key cannot be read or sign. The caller frees. */

@@ -207,8 +207,9 @@ void pl_dburi_release(struct pl_dburi *u);
 /* The value of key in the URI's query (percent-decoded), or NULL; caller frees. */
 char *pl_dburi_param(const struct pl_dburi *u, const char *key);
 
-/* Prepares a database check: vets the host (the private-address rule) and
- * counts the login attempt. Returns 0 or -1 with *out set. */
+/* Prepares a database check: parses the URI into *u, vets the host (the
+ * private-address rule) and counts the login attempt. Returns 0 (release
+ * *u after) or -1 with *out set and nothing to release. */
 int pl_db_prepare(struct pl_vctx *cx, const struct pl_vsecret *s, struct pl_dburi *u,
 		  unsigned default_port, struct pl_vaddr *addr, struct pl_validation *out);
 

@@ -13,6 +13,8 @@ gh() { fake_secret github; }
 SKIPPED=0
 skip_part() { note "SKIP: $*"; SKIPPED=$((SKIPPED + 1)); }
 have_yaml() { "$PYTHON" -c 'import yaml' 2>/dev/null; }
+# The tests' python builds the sdists too (tests/lib/common.sh chooses it).
+export PKGLEAKS_PYTHON=${PKGLEAKS_PYTHON:-$PYTHON}
 have_sdist_tools() {
 	"$PYTHON" -m build --version >/dev/null 2>&1 || "$PYTHON" -c 'import setuptools' 2>/dev/null
 }
@@ -56,7 +58,8 @@ if ! command -v git >/dev/null; then
 else
 	export GIT_CONFIG_NOSYSTEM=1 HOME=$TMP/home GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org \
 		GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
-	mkdir -p "$HOME" repo && cd repo && git init -q -b main . || exit 1
+	export PKGLEAKS_HOOK_TMPDIR=$TMP/hooktmp
+	mkdir -p "$HOME" "$PKGLEAKS_HOOK_TMPDIR" repo && cd repo && git init -q -b main . || exit 1
 	echo 'print("hello")' >app.py
 	git add app.py && git commit -q -m init || fail "initial commit"
 	run_pl install-hook
@@ -89,6 +92,8 @@ else
 	RC=$?
 	assert_exit 0 "after removing the secret the commit passes (an unstaged one is not scanned)"
 	git checkout -q app.py
+	[ -z "$(ls -A "$PKGLEAKS_HOOK_TMPDIR")" ] && pass "the hook removes its copy of the staged files" ||
+		fail "the hook left files in $PKGLEAKS_HOOK_TMPDIR"
 
 	printf '#!/bin/sh\nexit 0\n' >.git/hooks/pre-commit
 	run_pl install-hook
@@ -225,10 +230,20 @@ else
 	assert_json "a secret under a listed directory names the \"files\" entry" \
 		"[f['details']['published_because'] for f in j['findings']] == ['package.json \"files\" lists \"lib\"']"
 	rm npmproj/lib/.env.local
-	printf '{"name": "pl-e2e-demo", "version": "1.0.0"}\n' >npmproj/package.json
+	# The README's prepublishOnly one-liner, run as `npm publish` runs it
+	# (`npm run` needs no registry; publish --dry-run would contact one).
+	mkdir -p bin && ln -sf "$PKGLEAKS" bin/pkgleaks
+	printf '{"name": "pl-e2e-demo", "version": "1.0.0", "scripts": {"prepublishOnly": "pkgleaks scan --as-published ."}}\n' >npmproj/package.json
+	(cd npmproj && PATH=$FX/bin:$PATH npm run --silent prepublishOnly) >"$OUT" 2>"$ERR"
+	RC=$?
+	check_sane "npm run prepublishOnly"
+	if [ "$RC" -ne 0 ]; then pass "the prepublishOnly one-liner stops the publish (exit $RC)"; else
+		fail "prepublishOnly passed with a .env that ships"; fi
+	assert_contains "$OUT" ".env" "and names the .env"
 	printf '.env\n' >npmproj/.npmignore
-	run_pl scan --as-published npmproj
-	assert_exit 0 "an .npmignore that excludes .env passes"
+	(cd npmproj && PATH=$FX/bin:$PATH npm run --silent prepublishOnly) >"$OUT" 2>"$ERR"
+	RC=$?
+	assert_exit 0 "with an .npmignore that excludes .env, prepublishOnly passes"
 fi
 
 ###########################################################################
@@ -276,6 +291,19 @@ EOF
 	run_pl scan --as-published --format json pyproj
 	assert_json "a module with a secret ships because it is package source" \
 		"[f['source'] for f in j['findings']] == ['pyproj/src/acme/keys.py'] and 'module of the package' in j['findings'][0]['details']['published_because']"
+	# Without the build module, setup.py sdist builds the same thing.
+	mkdir -p bin && cat >bin/python-without-build <<EOF
+#!/bin/sh
+[ "\$1 \$2" = "-m build" ] && { echo "No module named build" >&2; exit 1; }
+exec "$PYTHON" "\$@"
+EOF
+	chmod +x bin/python-without-build
+	printf 'include conf/*.cfg\n' >pyproj/MANIFEST.in
+	for py in "$PYTHON" "$FX/bin/python-without-build"; do
+		PKGLEAKS_PYTHON=$py run_pl scan --as-published --format json pyproj
+		assert_json "$(basename "$py"): the MANIFEST.in leak is found, through $(sed -n 's/.*built with `\([^`]*\)`.*/\1/p' "$ERR")" \
+			"any(f['details']['published_because'] == 'MANIFEST.in: include conf/*.cfg' for f in j['findings'])"
+	done
 	PKGLEAKS_PYTHON=$TMP/no-such-python run_pl scan --as-published pyproj
 	assert_exit 2 "without python3, --as-published on a Python project is an error"
 	assert_contains "$ERR" "to build the sdist" "with a clear message"

@@ -2,13 +2,14 @@
 # A real PostgreSQL server for the tests, on loopback, in a temporary
 # directory, stopped on exit. Source after common.sh:
 #     . "$(dirname "$0")/../lib/postgres.sh"
-#     pg_start || exit 1        # sets PG_URL_BASE, PG_PORT; fails with a message
+#     pg_start || { fail "$PG_ERROR"; finish; }   # sets PG_URL_BASE, PG_PORT
 #     url=$(pg_new_db name)     # a fresh database, its postgresql:// URL
 # Debian's postgresql package provides the binaries (scripts/deps.sh installs
 # it). PostgreSQL refuses to run as root: as root the server runs as the
 # postgres user (runuser), with its data and socket in a directory it owns.
 
 PG_DIR=
+PG_ERROR=
 PG_PORT=
 PG_URL_BASE=
 PG_RUN=()
@@ -38,22 +39,22 @@ pg_stop() {
 pg_start() {
 	PG_BIN=$(pg_bindir)
 	if [ -z "$PG_BIN" ]; then
-		echo "FAIL - PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's" \
-			"postgresql package (make check runs scripts/deps.sh, which does)"
+		PG_ERROR="PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's"
+		PG_ERROR+=" postgresql package (make check runs scripts/deps.sh, which does)"
 		return 1
 	fi
 	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pkgleaks-pg.XXXXXX")
 	chmod 755 "$PG_DIR"
 	PG_RUN=()
 	if [ "$(id -u)" = 0 ]; then
-		chown postgres: "$PG_DIR" || { echo "FAIL - cannot chown $PG_DIR to postgres"; return 1; }
+		chown postgres: "$PG_DIR" || { PG_ERROR="cannot chown $PG_DIR to postgres"; return 1; }
 		PG_RUN=(runuser -u postgres --)
 	fi
 	mkdir -p "$PG_DIR/sock"
 	[ "$(id -u)" != 0 ] || chown postgres: "$PG_DIR/sock"
 	if ! "${PG_RUN[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 \
 		--locale=C.UTF-8 --no-sync >"$PG_DIR/initdb.log" 2>&1; then
-		echo "FAIL - initdb failed:"; sed 's/^/    | /' "$PG_DIR/initdb.log" | tail -n 20
+		PG_ERROR="initdb failed: $(tail -n 5 "$PG_DIR/initdb.log")"
 		return 1
 	fi
 	local try
@@ -66,8 +67,7 @@ pg_start() {
 			return 0
 		fi
 	done
-	echo "FAIL - the PostgreSQL server did not start:"
-	tail -n 20 "$PG_DIR/server.log" | sed 's/^/    | /'
+	PG_ERROR="the PostgreSQL server did not start: $(tail -n 5 "$PG_DIR/server.log")"
 	return 1
 }
 

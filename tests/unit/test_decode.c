@@ -305,6 +305,59 @@ static void test_pyc_shared_tuple(void)
 	pl_views_release(&vs);
 }
 
+/* LOAD_CONST i (with EXTENDED_ARG prefixes) as 3.11 bytecode. */
+static size_t put_op(unsigned char *o, unsigned op, uint32_t arg)
+{
+	size_t w = 0;
+	if (arg > 0xffff) {
+		o[w++] = 144;
+		o[w++] = (unsigned char)(arg >> 16);
+	}
+	if (arg > 0xff) {
+		o[w++] = 144;
+		o[w++] = (unsigned char)(arg >> 8);
+	}
+	o[w++] = (unsigned char)op;
+	o[w++] = (unsigned char)arg;
+	return w;
+}
+
+/* A module of 70000 `nNNNNN = "vNNNNNN"` assignments: pairing stays
+ * O(n log n) (a linear lookup per pair took minutes). */
+static void test_pyc_many_pairs(void)
+{
+	enum { N = 70000 };
+	unsigned char *b = malloc(64 + (size_t)N * 40);
+	size_t n = pyc_prefix(b) - 5; /* co_code written here */
+	size_t code_at = n;
+	n += 5;
+	for (uint32_t i = 0; i < N; i++) {
+		n += put_op(b + n, 100, i);
+		n += put_op(b + n, 90, i);
+	}
+	b[code_at] = 's';
+	put_i32(b + code_at + 1, (uint32_t)(n - code_at - 5));
+	for (int t = 0; t < 2; t++) { /* co_consts, then co_names */
+		b[n++] = '(';
+		put_i32(b + n, N);
+		n += 4;
+		for (uint32_t i = 0; i < N; i++) {
+			b[n++] = 'z';
+			b[n++] = 8;
+			n += (size_t)snprintf((char *)b + n, 9, t ? "n%07u" : "v%07u", i);
+		}
+	}
+	n += code_tail(b + n);
+	struct pl_views vs = {0};
+	const struct pl_view *v = only_view("many.pyc", b, n, &vs);
+	if (v) {
+		CHECK(strstr(v->text, "\nn0000000 = \"v0000000\"\n"));
+		CHECK(strstr(v->text, "\nn0069999 = \"v0069999\"\n"));
+	}
+	pl_views_release(&vs);
+	free(b);
+}
+
 /* ---- JSON ---- */
 
 static void test_json_notebook(void)
@@ -535,6 +588,7 @@ int main(void)
 	test_pyc_bombs();
 	test_pyc_refs();
 	test_pyc_shared_tuple();
+	test_pyc_many_pairs();
 	test_json_notebook();
 	test_base64_env();
 	test_base64_nested();
