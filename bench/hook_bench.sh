@@ -7,7 +7,8 @@
 #
 # Two commits are timed: a typical one (5 files changed) and the first
 # commit of the whole tree (200 files staged). With hyperfine installed it
-# does the timing (min and mean); otherwise the best of RUNS is measured here.
+# does the timing (min and mean); otherwise (or with NO_HYPERFINE=1) the best
+# of RUNS is measured here.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKGLEAKS=$(realpath "${1:-$ROOT/build/pkgleaks}")
@@ -96,7 +97,7 @@ EOF
 }
 
 size=$(du -sk --exclude=.git "$REPO" | cut -f1)
-if command -v hyperfine >/dev/null; then
+if [ "${NO_HYPERFINE:-0}" != 1 ] && command -v hyperfine >/dev/null; then
 	echo "pre-commit hook cost, hyperfine, $RUNS runs ($FILES files, ${size} KB; $PKGLEAKS)"
 	printf '%-28s %9s %9s %9s %9s %7s %7s\n' commit "hook min" "mean" "plain min" "mean" "min x" "mean x"
 	with_hyperfine "$WORK/prep-small.sh" "$SMALL_HOOK" "$SMALL_PLAIN" "5 files changed"

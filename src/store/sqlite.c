@@ -292,6 +292,7 @@ const struct pl_store_ops pl_store_sqlite_ops = {
 	.query = sq_query,
 	.script = sq_script,
 	.changes = sq_changes,
+	.caches_statements = 1,
 	/* IMMEDIATE takes the write lock at once: no deadlock upgrading later. */
 	.begin_sql = "BEGIN IMMEDIATE",
 	.lock_schema_sql = "",

@@ -9,7 +9,6 @@
 #include "pkgleaks/error.h"
 #include "store/store_int.h"
 #include "util/alloc.h"
-#include "util/buf.h"
 
 /* Rows per multi-row INSERT: far under SQLite's 32766 and PostgreSQL's
  * 65535 parameters for the widest row we write. */
@@ -100,40 +99,62 @@ void pl_store_rollback(struct pl_store *st)
 	st->in_tx = 0;
 }
 
-/* "($1, $2), ($3, $4)" for nrows rows of ncols. */
+/* "($1, $2), ($3, $4)" for nrows rows of ncols (thousands of placeholders
+ * per statement: no printf per number). */
 static char *values_sql(const char *prefix, size_t ncols, size_t nrows, const char *suffix)
 {
-	struct pl_buf b;
-	pl_buf_init(&b, 0);
-	size_t n = 1;
-	(void)pl_buf_appends(&b, prefix);
+	size_t plen = strlen(prefix), slen = strlen(suffix), n = 1;
+	/* "$" + up to 20 digits + ", " per value, "(" ")" ", " per row */
+	char *sql = pl_xmalloc(plen + slen + nrows * (ncols * 24 + 4) + 1), *w = sql;
+	memcpy(w, prefix, plen);
+	w += plen;
 	for (size_t r = 0; r < nrows; r++) {
-		(void)pl_buf_appends(&b, r ? ", (" : "(");
-		for (size_t c = 0; c < ncols; c++)
-			(void)pl_buf_appendf(&b, c ? ", $%zu" : "$%zu", n++);
-		(void)pl_buf_appends(&b, ")");
+		if (r) {
+			memcpy(w, ", ", 2);
+			w += 2;
+		}
+		*w++ = '(';
+		for (size_t c = 0; c < ncols; c++, n++) {
+			char digits[24];
+			size_t k = 0;
+			for (size_t v = n; v; v /= 10)
+				digits[k++] = (char)('0' + v % 10);
+			if (c) {
+				memcpy(w, ", ", 2);
+				w += 2;
+			}
+			*w++ = '$';
+			while (k)
+				*w++ = digits[--k];
+		}
+		*w++ = ')';
 	}
-	(void)pl_buf_appends(&b, suffix);
-	return pl_buf_detach(&b);
+	memcpy(w, suffix, slen + 1);
+	return sql;
 }
 
-/* Batches of PL_STORE_BATCH_ROWS, then of halving powers of two: a handful
- * of statement texts, so a back end that caches prepared statements
- * (sqlite.c) prepares each once. */
+/* Rows in the next multi-row INSERT: PL_STORE_BATCH_ROWS, then the rest in
+ * one statement, or, for a back end that caches prepared statements
+ * (sqlite.c), in halving powers of two: a few texts, each prepared once. */
+static size_t next_batch(const struct pl_store *st, size_t left)
+{
+	if (left >= PL_STORE_BATCH_ROWS || !st->ops->caches_statements)
+		return left < PL_STORE_BATCH_ROWS ? left : PL_STORE_BATCH_ROWS;
+	size_t b = PL_STORE_BATCH_ROWS;
+	while (b > left)
+		b /= 2;
+	return b;
+}
+
 int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
 			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
 			 pl_sql_row_fn fn, void *ctx)
 {
 	int rc = 0;
-	size_t done = 0;
-	for (size_t batch = PL_STORE_BATCH_ROWS; rc == 0 && batch > 0; batch /= 2) {
-		if (nrows - done < batch)
-			continue;
-		char *sql = values_sql(prefix, ncols, batch, suffix);
-		while (rc == 0 && nrows - done >= batch) {
-			rc = pl_store_query(st, sql, v + done * ncols, batch * ncols, fn, ctx);
-			done += batch;
-		}
+	for (size_t done = 0, n; rc == 0 && done < nrows; done += n) {
+		n = next_batch(st, nrows - done);
+		char *sql = values_sql(prefix, ncols, n, suffix);
+		rc = pl_store_query(st, sql, v + done * ncols, n * ncols, fn, ctx);
 		free(sql);
 	}
 	return rc;

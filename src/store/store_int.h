@@ -57,6 +57,9 @@ struct pl_store_ops {
 	int (*script)(void *conn, const char *sql);
 	/* Rows changed by the last INSERT/UPDATE/DELETE run through query. */
 	uint64_t (*changes)(void *conn);
+	int caches_statements;       /* prepared statements are reused by text: multi-row
+	                                INSERTs then use a few fixed sizes, else one
+	                                statement for the remainder (fewer round trips) */
 	const char *begin_sql;       /* starts a write transaction */
 	const char *lock_schema_sql; /* serialises migrations inside it ("" if begin does) */
 	/* Migrations: migrations[i] takes the schema from version i to i + 1. */

@@ -340,7 +340,8 @@ static int take_state(void *ctx, size_t ncols, const char *const *v)
 	return 0;
 }
 
-static int write_rows(struct pl_store *st, const struct pl_store_artifact *a,
+/* existed: the artifact was stored before (its old occurrences go). */
+static int write_rows(struct pl_store *st, const struct pl_store_artifact *a, int existed,
 		      struct pl_store_written *out)
 {
 	struct secret_ids ids;
@@ -349,7 +350,7 @@ static int write_rows(struct pl_store *st, const struct pl_store_artifact *a,
 	struct pl_sql_value p[1];
 	int rc = upsert_artifact(st, a, &aid);
 	p[0] = pl_sql_int(aid);
-	if (rc == 0)
+	if (rc == 0 && existed)
 		rc = pl_store_exec(st, "DELETE FROM occurrences WHERE artifact_id = $1", p, 1);
 	if (rc == 0)
 		rc = write_secrets(st, &ids);
@@ -369,13 +370,12 @@ static int write_or_keep(struct pl_store *st, const struct pl_store_artifact *a,
 {
 	struct stored_state state = {0, 0, a->ruleset_version};
 	struct pl_sql_value sha = pl_sql_text(a->sha256);
-	int rc = force ? 0
-		       : pl_store_query(st, "SELECT status, ruleset_version FROM artifacts"
-					    " WHERE sha256 = $1", &sha, 1, take_state, &state);
-	if (rc == 0 && state.whole)
+	int rc = pl_store_query(st, "SELECT status, ruleset_version FROM artifacts WHERE sha256 = $1",
+				&sha, 1, take_state, &state);
+	if (rc == 0 && state.whole && !force)
 		out->unchanged = 1;
 	else if (rc == 0)
-		rc = write_rows(st, a, out);
+		rc = write_rows(st, a, state.found, out);
 	return rc;
 }
 

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The findings store's figures (issue 4), printed with the commands that made
+# them:
+#   1. the report on the corpus scanned into SQLite and into PostgreSQL (the
+#      same numbers from both);
+#   2. scan time of the corpus with --db against without it (median of N runs,
+#      wall and CPU; a fresh store each run);
+#   3. what blob dedup saves on a multi-version set: versions of the corpus's
+#      biggest package, each with one file edited.
+# PostgreSQL is a throw-away server on loopback (tests/lib/postgres.sh).
+#     bench/store.sh [BUILD_DIR] [RUNS]      (defaults: build, 7)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+RUNS=${2:-7}
+PKGLEAKS=$BUILD/pkgleaks
+CORPUS=${CORPUS:-$ROOT/../shared/corpus}/packages
+PYTHON=${PYTHON:-python3}
+export LC_ALL=C.UTF-8
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pkgleaks-bench-store.XXXXXX")
+. "$ROOT/tests/lib/postgres.sh"
+trap 'pg_stop; rm -rf "$TMP"' EXIT
+[ -x "$PKGLEAKS" ] || { echo "no $PKGLEAKS (run make)"; exit 1; }
+[ -d "$CORPUS" ] || { echo "no corpus at $CORPUS"; exit 1; }
+pg_start || { echo "PostgreSQL: $PG_ERROR"; exit 1; }
+echo "# pkgleaks $("$PKGLEAKS" version), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# timed LABEL CMD...: appends "wall cpu" of one run to $TMP/t.LABEL.
+timed() {
+	local label=$1
+	shift
+	/usr/bin/time -f "%e %U %S" -o "$TMP/one" "$@" >/dev/null 2>"$TMP/err"
+	wall_cpu >>"$TMP/t.$label"
+}
+# "wall cpu" from the last /usr/bin/time output (after its exit-status line).
+wall_cpu() { tail -n 1 "$TMP/one" | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+stat_of() { # stat_of LABEL COLUMN: median of a column
+	awk -v c="$2" '{ print $c }' "$TMP/t.$1" | median
+}
+fresh_sqlite() { rm -f "$TMP/s.db" "$TMP/s.db-wal" "$TMP/s.db-shm"; echo "$TMP/s.db"; }
+
+echo
+echo "## 1. the corpus report, SQLite and PostgreSQL"
+sq=$(fresh_sqlite)
+pg=$(pg_new_db corpus)
+echo "\$ pkgleaks scan -q --db=$sq $CORPUS"
+"$PKGLEAKS" scan -q --db="$sq" "$CORPUS" >/dev/null
+echo "\$ pkgleaks scan -q --db=$pg $CORPUS"
+"$PKGLEAKS" scan -q --db="$pg" "$CORPUS" >/dev/null
+report_json() {
+	"$PKGLEAKS" report --db="$1" -f json --table headline --table rules --table trends \
+		--table extensions --table kinds --table persistence --table artifacts |
+		"$PYTHON" -c 'import json, sys; d = json.load(sys.stdin); d.pop("store"); print(json.dumps(d, indent=1))'
+}
+report_json "$sq" >"$TMP/report-sqlite.json"
+report_json "$pg" >"$TMP/report-postgresql.json"
+if cmp -s "$TMP/report-sqlite.json" "$TMP/report-postgresql.json"; then
+	echo "same report from both back ends (every table, JSON compared)"
+else
+	echo "THE REPORTS DIFFER:"
+	diff "$TMP/report-sqlite.json" "$TMP/report-postgresql.json" | head -n 20
+fi
+echo "\$ pkgleaks report --db=$pg --period year"
+"$PKGLEAKS" report --db="$pg" --period year
+
+echo "## 2. scan time with the store against without ($RUNS runs each, interleaved; median)"
+rm -f "$TMP"/t.*
+for i in $(seq 1 "$RUNS"); do
+	timed none "$PKGLEAKS" scan -q "$CORPUS"
+	timed sqlite "$PKGLEAKS" scan -q --db="$(fresh_sqlite)" "$CORPUS"
+	timed postgresql "$PKGLEAKS" scan -q --db="$(pg_new_db timing)" "$CORPUS"
+	timed rescan-sqlite "$PKGLEAKS" scan -q --db="$TMP/s.db" "$CORPUS"
+done
+base_w=$(stat_of none 1)
+base_c=$(stat_of none 2)
+printf '%-36s %8s %8s %10s %10s\n' "command" "wall s" "cpu s" "wall +%" "cpu +%"
+for l in none sqlite postgresql rescan-sqlite; do
+	case $l in
+	none) cmd="pkgleaks scan -q CORPUS" ;;
+	sqlite) cmd="... --db=new.db" ;;
+	postgresql) cmd="... --db=postgresql://.../new" ;;
+	rescan-sqlite) cmd="... --db=same.db (all stored)" ;;
+	esac
+	w=$(stat_of "$l" 1)
+	c=$(stat_of "$l" 2)
+	printf '%-36s %8s %8s %9.0f%% %9.0f%%\n' "$cmd" "$w" "$c" \
+		"$(awk -v a="$w" -v b="$base_w" 'BEGIN { print (a / b - 1) * 100 }')" \
+		"$(awk -v a="$c" -v b="$base_c" 'BEGIN { print (a / b - 1) * 100 }')"
+done
+echo "(CPU is the client's; the PostgreSQL server's own time is not counted)"
+
+echo
+echo "## 3. blob dedup across versions"
+big=$(ls -S "$CORPUS"/*/* | head -n 1)
+echo "versions of $(basename "$big"), each with one file edited:"
+"$PYTHON" - "$big" "$TMP/versions" <<'EOF'
+import gzip, io, os, sys, tarfile
+src, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+members = []
+with tarfile.open(src) as tf:
+    for m in tf.getmembers():
+        members.append((m, tf.extractfile(m).read() if m.isfile() else None))
+files = [i for i, (m, d) in enumerate(members) if d is not None and len(d) > 1000]
+base = os.path.basename(src).rsplit("-", 1)[0]
+for v in range(5):
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w") as tf:
+        for i, (m, d) in enumerate(members):
+            if d is not None and i == files[v % len(files)] and v:
+                d = d + (b"\n// edited in version %d\n" % v)
+            if d is not None:
+                m.size = len(d)
+                tf.addfile(m, io.BytesIO(d))
+            else:
+                tf.addfile(m)
+    name = "%s/%s-9.0.%d.tgz" % (out, base, v)
+    open(name, "wb").write(gzip.compress(bio.getvalue(), mtime=0))
+    print("  " + os.path.basename(name))
+EOF
+dedup=$(fresh_sqlite)
+rm -f "$TMP"/t.*
+for f in "$TMP"/versions/*; do
+	if [ "$f" = "$(ls "$TMP"/versions/* | head -n 1)" ]; then
+		"$PKGLEAKS" scan -q --db="$dedup" "$f" >/dev/null
+		continue
+	fi
+	/usr/bin/time -f "%e %U %S" -o "$TMP/one" "$PKGLEAKS" scan --db="$dedup" "$f" >"$TMP/out" 2>"$TMP/err"
+	wall_cpu >>"$TMP/t.dedup"
+	grep -o '[0-9]* of [0-9]* blobs' "$TMP/err" >>"$TMP/blobs"
+	grep -oE '[0-9.]+ MB in' "$TMP/out" | cut -d' ' -f1 >>"$TMP/mb.dedup"
+	rm -f "$TMP/f.db"*
+	/usr/bin/time -f "%e %U %S" -o "$TMP/one" "$PKGLEAKS" scan --db="$TMP/f.db" "$f" >"$TMP/out" 2>"$TMP/err"
+	wall_cpu >>"$TMP/t.fresh"
+	grep -oE '[0-9.]+ MB in' "$TMP/out" | cut -d' ' -f1 >>"$TMP/mb.fresh"
+done
+echo "\$ pkgleaks scan --db=store.db V0; then for each later version V:"
+echo "\$ pkgleaks scan --db=store.db V      (against: pkgleaks scan --db=empty.db V)"
+echo "blobs skipped per version: $(tr '\n' ';' <"$TMP/blobs")"
+sum() { awk '{ s += $1 } END { printf "%.2f", s }'; }
+printf 'matched: %s MB with dedup, %s MB without\n' "$(sum <"$TMP/mb.dedup")" "$(sum <"$TMP/mb.fresh")"
+printf 'wall:    %s s with dedup, %s s without (4 versions)\n' \
+	"$(awk '{ print $1 }' "$TMP/t.dedup" | sum)" "$(awk '{ print $1 }' "$TMP/t.fresh" | sum)"
+printf 'cpu:     %s s with dedup, %s s without\n' \
+	"$(awk '{ print $2 }' "$TMP/t.dedup" | sum)" "$(awk '{ print $2 }' "$TMP/t.fresh" | sum)"
