@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "match/inspect.h"
+#include "util/base64.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/escape.h"
@@ -105,57 +106,6 @@ static const void *find_mem(const void *hay, size_t n, const char *needle)
 }
 
 /* ---- base64 and base32 ---- */
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decodes base64 in either alphabet (standard or URL-safe, both seen in the
- * wild), with or without padding; whitespace is skipped when skip_ws. A
- * trailing partial group gives the whole bytes it holds, so a truncated
- * token still decodes its start. Returns a new buffer (caller frees, NUL
- * added after *out_len) or NULL on any other character. */
-static unsigned char *b64_decode(const char *s, size_t len, int skip_ws, size_t *out_len)
-{
-	unsigned char *out = pl_xmalloc(len / 4 * 3 + 4);
-	size_t n = 0;
-	uint32_t acc = 0;
-	int bits = 0, padding = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (skip_ws && isspace(c))
-			continue;
-		if (c == '=') {
-			padding = 1;
-			continue;
-		}
-		int v = b64_value(c);
-		if (v < 0 || padding) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	out[n] = '\0';
-	*out_len = n;
-	return out;
-}
 
 /* RFC 4648 base32 (A-Z, 2-7), no padding; 0 on a bad character. */
 static int b32_decode(const char *s, size_t len, unsigned char *out, size_t cap, size_t *out_len)
@@ -385,7 +335,7 @@ static int inspect_pypi(const char *s, size_t len, struct pl_finding *f)
 		len -= 5;
 	}
 	size_t n;
-	unsigned char *raw = b64_decode(s, len, 0, &n);
+	unsigned char *raw = pl_base64_decode(s, len, 0, &n);
 	if (!raw)
 		return 0;
 	struct mac_reader r = { raw, n, 1 };
@@ -507,7 +457,7 @@ static int inspect_aws(const char *s, size_t len, struct pl_finding *f)
 static json_t *b64_json_object(const char *s, size_t len)
 {
 	size_t n;
-	unsigned char *raw = b64_decode(s, len, 0, &n);
+	unsigned char *raw = pl_base64_decode(s, len, 0, &n);
 	if (!raw)
 		return NULL;
 	json_t *v = json_loadb((const char *)raw, n, 0, NULL);
@@ -604,7 +554,7 @@ static int inspect_discord(const char *s, size_t len, struct pl_finding *f)
 	if (seg < 20 || seg > 32)
 		return 0;
 	size_t n;
-	unsigned char *raw = b64_decode(s, seg, 0, &n);
+	unsigned char *raw = pl_base64_decode(s, seg, 0, &n);
 	if (!raw)
 		return 0;
 	int ok = n >= 17 && n <= 20;
@@ -795,7 +745,7 @@ static void inspect_openssh(const struct pem_frame *fr, struct key_facts *k)
 	static const char magic[] = "openssh-key-v1";
 	size_t n;
 	k->format = "openssh";
-	unsigned char *raw = b64_decode(fr->body, fr->body_len, 1, &n);
+	unsigned char *raw = pl_base64_decode(fr->body, fr->body_len, 1, &n);
 	if (!raw)
 		return;
 	struct ssh_reader r = { raw, n, sizeof(magic) };
@@ -886,7 +836,7 @@ static void parse_with_openssl(const struct pem_frame *fr, struct key_facts *k)
 		unsigned char c = (unsigned char)fr->body[i];
 		if (isspace(c))
 			continue;
-		if (b64_value(c) < 0 && c != '=') {
+		if (pl_base64_value(c) < 0 && c != '=') {
 			rc = -1;
 			break;
 		}

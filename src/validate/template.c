@@ -10,6 +10,7 @@
 #include <pcre2.h>
 
 #include "util/alloc.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "validate/validate_int.h"
 
@@ -224,44 +225,9 @@ char *pl_b64url(const unsigned char *data, size_t len)
 	return b64(data, len, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 0);
 }
 
-static int b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
 unsigned char *pl_b64_decode(const char *s, size_t len, size_t *out_len)
 {
-	while (len && s[len - 1] == '=')
-		len--;
-	unsigned char *out = pl_xmalloc(len * 3 / 4 + 3);
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64val(s[i]);
-		if (v < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	*out_len = o;
-	return out;
+	return pl_base64_decode(s, len, 0, out_len);
 }
 
 /* ---- JSON paths ---- */
