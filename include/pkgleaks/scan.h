@@ -8,6 +8,8 @@
 #define PKGLEAKS_SCAN_H
 
 #include <stdint.h>
+#include <sys/types.h>
+
 #include "pkgleaks/finding.h"
 #include "pkgleaks/rules.h"
 
@@ -24,6 +26,19 @@ struct pl_limits {
 
 void pl_limits_default(struct pl_limits *l);
 
+/* What a package index says about an input it serves (pl_scan_streams):
+ * sinks prefer it to what they parse from the file. Strings are borrowed
+ * for as long as the input is being scanned; NULL (or -1) when unknown. */
+struct pl_artifact_meta {
+	const char *ecosystem; /* "pypi", "npm" */
+	const char *project, *version;
+	const char *filename;  /* as the index names it */
+	const char *url;       /* where it was downloaded from */
+	const char *sha256;    /* hex SHA-256 the index gives (PyPI), verified */
+	int64_t upload_time;   /* Unix seconds */
+	int yanked;            /* 1 yanked, 0 not, -1 unknown (npm has no yanking) */
+};
+
 /* What the scan learnt about one top-level file (an artifact). */
 struct pl_file_facts {
 	uint64_t size;          /* bytes of the file as read */
@@ -31,6 +46,12 @@ struct pl_file_facts {
 	char sha256[65];        /* hex SHA-256 of the file; "" unless hash_inputs */
 	int64_t newest_mtime;   /* newest member modification time (Unix s), -1 if none */
 	int stopped_by_limit;   /* a limit ended the scan of this file early */
+	/* Streamed inputs only (NULL / 0 for files): the index's identity of
+	 * the input, and whether it failed to arrive whole and verified (a 404,
+	 * a timeout, a hash mismatch: the reason went to the sink's error with
+	 * an empty path, and sha256 then describes only what arrived). */
+	const struct pl_artifact_meta *meta;
+	int fetch_failed;
 };
 
 /* Where results go. Called with the scan's lock held, from worker threads.
@@ -53,7 +74,7 @@ struct pl_sink_ops {
 	void (*metadata)(void *ctx, const char *source, const char *path, const char *text,
 			 size_t len);
 	/* Optional: content-addressed dedup of blobs (files inside packages)
-	 * up to PL_BLOB_DEDUP_MAX bytes. blob_seen is asked first with the
+	 * of PL_BLOB_DEDUP_MIN to PL_BLOB_DEDUP_MAX bytes. blob_seen is asked first with the
 	 * blob's hex SHA-256: returning 1 means it was already matched under
 	 * this ruleset, so the scan skips it and the sink records its
 	 * occurrences itself. Otherwise the blob is matched, its findings are
@@ -63,6 +84,7 @@ struct pl_sink_ops {
 };
 
 #define PL_BLOB_DEDUP_MAX (4u * 1024 * 1024)
+#define PL_BLOB_DEDUP_MIN 1024u
 
 struct pl_scan_options {
 	unsigned jobs;               /* worker threads; 0 = number of cores */
@@ -82,6 +104,44 @@ void pl_scan_options_default(struct pl_scan_options *o);
 int pl_scan_run(const struct pl_ruleset *rs, const struct pl_scan_options *opt,
 		const char *const *inputs, size_t ninputs, const struct pl_sink_ops *sink,
 		void *sink_ctx);
+
+/* ---- inputs that are streams (registry downloads) ----
+ *
+ * An input the caller produces while the scan runs. read returns bytes
+ * read, 0 at the end, or -1 with the thread's error message set (a
+ * download that broke off); it may block until bytes arrive. seek is NULL
+ * for a stream that cannot seek; a seekable one lets zip archives (wheels)
+ * read their central directory, and may block until the end is there. */
+struct pl_scan_input {
+	const char *name; /* the source name in reports (a URL); borrowed until done */
+	ssize_t (*read)(void *ctx, void *buf, size_t n);
+	int64_t (*seek)(void *ctx, int64_t offset, int whence);
+	/* After the walk: NULL when the input arrived whole (and matched the
+	 * index's hash), else why not. Fills *size and sha256 when the source
+	 * knows them (a seekable input must: the scan hashes only what it reads
+	 * in order). */
+	const char *(*finish)(void *ctx, uint64_t *size, char sha256[65]);
+	void *ctx;
+	const struct pl_artifact_meta *meta; /* may be NULL */
+};
+
+/* Where pl_scan_streams takes its inputs from. Both are called from worker
+ * threads, without the scan's lock. */
+struct pl_scan_feed {
+	/* Blocks until an input is ready: 1 with *in filled, 0 when there will
+	 * be no more, negative on a fatal error (message set). */
+	int (*next)(void *ctx, struct pl_scan_input *in);
+	/* Every sink call for in (file_facts last) has been made. */
+	void (*done)(void *ctx, struct pl_scan_input *in, const struct pl_file_facts *facts);
+	void *ctx;
+};
+
+/* Scans inputs from the feed with opt->jobs workers until next says there
+ * are no more; otherwise as pl_scan_run (ignore files are not read: globs
+ * come from opt->ignore only). */
+int pl_scan_streams(const struct pl_ruleset *rs, const struct pl_scan_options *opt,
+		    const struct pl_scan_feed *feed, const struct pl_sink_ops *sink,
+		    void *sink_ctx);
 
 /* Live counters for a progress line; safe to read from another thread. */
 struct pl_scan_progress {

@@ -76,7 +76,8 @@ int pl_decode_wants(const char *path, const unsigned char *head, size_t headlen)
 	if (looks_binary(head, headlen))
 		return 0;
 	/* Split literals ('sk-ant-' + '...') in source code. */
-	if (path && is_source(path) && pl_decode_has_concat(head, headlen))
+	/* The probe walks every literal: the first 16 KiB tell enough. */
+	if (path && is_source(path) && pl_decode_has_concat(head, headlen < 16384 ? headlen : 16384))
 		return 1;
 	/* Base64 may hide in any text, but buffering every text blob costs
 	 * memory: only when its head already shows a decodable run. */

@@ -73,6 +73,7 @@ struct scan {
 	struct job *jobs;
 	size_t njobs, cap_jobs;
 	_Atomic size_t next;
+	const struct pl_scan_feed *feed; /* pl_scan_streams: inputs come from here */
 	int fatal; /* a worker could not start */
 	char fatal_msg[256];
 };
@@ -107,6 +108,8 @@ struct file_ctx {
 	int fd;
 	int64_t pos;
 	EVP_MD_CTX *sha;   /* hashing a stream that cannot be re-read (stdin) */
+	struct pl_scan_input *in; /* pl_scan_streams: the input read instead of fd */
+	char top_error[256];      /* the last error reported for the file itself */
 };
 
 static void emit_finding(void *ctx, struct pl_finding *f)
@@ -121,6 +124,8 @@ static void emit_finding(void *ctx, struct pl_finding *f)
 static void emit_error(void *ctx, const char *path, const char *why)
 {
 	struct file_ctx *fc = ctx;
+	if (!path[0])
+		snprintf(fc->top_error, sizeof(fc->top_error), "%s", why);
 	sink_error(fc->scan, fc->source_display, path, why);
 }
 
@@ -234,16 +239,31 @@ static int scan_buffered(struct file_ctx *fc, const char *path, struct pl_buf *b
 	return rc;
 }
 
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+/* OpenSSL 3 looks EVP_sha256() up again on every use; one explicit fetch
+ * serves every blob. */
+static void fetch_sha256(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 static void hex_sha256(const void *data, size_t len, char out[65])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL)) {
+	pthread_once(&sha256_once, fetch_sha256);
+	if (!sha256_md || !EVP_Digest(data, len, md, &n, sha256_md, NULL)) {
 		fprintf(stderr, "pkgleaks: SHA-256 failed\n");
 		abort();
 	}
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	for (unsigned int i = 0; i < n && i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 static void sink_metadata(struct file_ctx *fc, const char *path, const struct pl_buf *b)
@@ -270,7 +290,8 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 	int rc = 0;
 	if (meta && whole == 1 && b.len <= PL_METADATA_MAX)
 		sink_metadata(fc, path, &b);
-	if (whole == 1 && b.len <= PL_BLOB_DEDUP_MAX) {
+	/* A tiny blob costs less to match than to look up. */
+	if (whole == 1 && b.len >= PL_BLOB_DEDUP_MIN && b.len <= PL_BLOB_DEDUP_MAX) {
 		hex_sha256(b.data ? b.data : "", b.len, sha);
 		pthread_mutex_lock(&fc->scan->lock);
 		int seen = fc->scan->sink->blob_seen(fc->scan->sink_ctx, fc->source_display, path, sha);
@@ -410,6 +431,18 @@ static void finish_hash(struct file_ctx *fc, struct pl_file_facts *facts)
 		snprintf(facts->sha256 + 2 * i, 3, "%02x", md[i]);
 }
 
+static void deliver_facts(struct scan *s, const struct file_ctx *fc,
+			  const struct pl_file_facts *facts)
+{
+	atomic_fetch_add(&progress.files, 1);
+	pthread_mutex_lock(&s->lock);
+	if (s->sink->file_done)
+		s->sink->file_done(s->sink_ctx, fc->source_display, fc->bytes);
+	if (s->sink->file_facts)
+		s->sink->file_facts(s->sink_ctx, fc->source_display, facts);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct job *job)
 {
 	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = job, .fd = -1, .pos = -1};
@@ -439,18 +472,86 @@ static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct j
 		facts.size = (uint64_t)st.st_size;
 	if (s->opt->hash_inputs)
 		finish_hash(&fc, &facts);
-	atomic_fetch_add(&progress.files, 1);
-	pthread_mutex_lock(&s->lock);
-	if (s->sink->file_done)
-		s->sink->file_done(s->sink_ctx, fc.source_display, fc.bytes);
-	if (s->sink->file_facts)
-		s->sink->file_facts(s->sink_ctx, fc.source_display, &facts);
-	pthread_mutex_unlock(&s->lock);
+	deliver_facts(s, &fc, &facts);
 cleanup:
 	if (fc.fd >= 0 && !is_stdin)
 		close(fc.fd);
 	EVP_MD_CTX_free(fc.sha);
 	free(fc.source_display);
+}
+
+/* ---- inputs that are streams (pl_scan_streams) ---- */
+
+static ssize_t in_read(void *ctx, void *buf, size_t n)
+{
+	struct file_ctx *fc = ctx;
+	ssize_t r = fc->in->read(fc->in->ctx, buf, n);
+	if (r < 0)
+		return -1;
+	if (fc->sha)
+		EVP_DigestUpdate(fc->sha, buf, (size_t)r);
+	fc->walk.source_bytes += (uint64_t)r;
+	if (pl_walk_account(&fc->walk, 0) < 0)
+		return -1;
+	return r;
+}
+
+static int64_t in_seek(void *ctx, int64_t off, int whence)
+{
+	struct file_ctx *fc = ctx;
+	return fc->in->seek(fc->in->ctx, off, whence);
+}
+
+/* The input's own verdict (a download that broke off, a hash that does not
+ * match the index) replaces a failure of the walk as the file's error. */
+static void scan_input(struct scan *s, struct pl_chunker *chunker, struct pl_scan_input *in,
+		       struct pl_file_facts *facts)
+{
+	struct job job = {(char *)in->name, 0, 0};
+	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = &job, .fd = -1, .pos = -1,
+			      .in = in};
+	fc.source_display = pl_xstrdup(in->name);
+	fc.walk = (struct pl_walk){.limits = &s->opt->limits, .ops = &walk_ops, .ctx = &fc,
+				   .top_name = in->name};
+	struct pl_stream top = {.read = in_read, .seek = in->seek ? in_seek : NULL, .ctx = &fc};
+	if (s->opt->hash_inputs && !in->seek)
+		fc.sha = new_sha256();
+	int rc = pl_walk_run(&fc.walk, &top);
+	char why[512];
+	snprintf(why, sizeof(why), "%s", pl_error_message());
+	*facts = (struct pl_file_facts){.size = fc.walk.source_bytes, .bytes_scanned = fc.bytes,
+					.newest_mtime = fc.walk.newest_mtime,
+					.stopped_by_limit = fc.walk.stopped, .meta = in->meta};
+	if (fc.sha)
+		finish_hash(&fc, facts);
+	const char *verdict = in->finish ? in->finish(in->ctx, &facts->size, facts->sha256) : NULL;
+	facts->fetch_failed = verdict != NULL;
+	if (verdict && strcmp(verdict, fc.top_error) != 0) /* not said by the walk already */
+		sink_error(s, fc.source_display, "", verdict);
+	else if (rc < 0 && !fc.walk.stop_reported && !fc.walk.stopped)
+		sink_error(s, fc.source_display, "", why);
+	deliver_facts(s, &fc, facts);
+	EVP_MD_CTX_free(fc.sha);
+	free(fc.source_display);
+}
+
+/* One input from the feed; 0 when the feed is over. */
+static int feed_one(struct scan *s, struct pl_chunker *chunker)
+{
+	struct pl_scan_input in = {0};
+	int r = s->feed->next(s->feed->ctx, &in);
+	if (r < 0) {
+		pthread_mutex_lock(&s->lock);
+		s->fatal = 1;
+		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "%s", pl_error_message());
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (r <= 0)
+		return 0;
+	struct pl_file_facts facts;
+	scan_input(s, chunker, &in, &facts);
+	s->feed->done(s->feed->ctx, &in, &facts);
+	return 1;
 }
 
 static void *worker(void *arg)
@@ -464,7 +565,9 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		return NULL;
 	}
-	for (;;) {
+	while (s->feed && feed_one(s, chunker))
+		;
+	for (; !s->feed;) {
 		size_t i = atomic_fetch_add(&s->next, 1);
 		if (i >= s->njobs)
 			break;
@@ -587,7 +690,7 @@ static unsigned default_jobs(void)
 
 static int run_workers(struct scan *s, unsigned jobs)
 {
-	if (jobs > s->njobs)
+	if (!s->feed && jobs > s->njobs)
 		jobs = s->njobs ? (unsigned)s->njobs : 1;
 	pthread_t *t = pl_xcalloc(jobs, sizeof(*t));
 	unsigned started = 0;
@@ -625,6 +728,21 @@ int pl_scan_run(const struct pl_ruleset *rs, const struct pl_scan_options *opt,
 	for (size_t i = 0; i < s.njobs; i++)
 		free(s.jobs[i].source);
 	free(s.jobs);
+	pl_ignore_free(s.ignore);
+	pthread_mutex_destroy(&s.lock);
+	return rc;
+}
+
+int pl_scan_streams(const struct pl_ruleset *rs, const struct pl_scan_options *opt,
+		    const struct pl_scan_feed *feed, const struct pl_sink_ops *sink,
+		    void *sink_ctx)
+{
+	struct scan s = {.rs = rs, .opt = opt, .sink = sink, .sink_ctx = sink_ctx, .feed = feed};
+	pthread_mutex_init(&s.lock, NULL);
+	s.ignore = pl_ignore_new();
+	for (const char *const *g = opt->ignore; g && *g; g++)
+		pl_ignore_add(s.ignore, *g);
+	int rc = run_workers(&s, opt->jobs ? opt->jobs : default_jobs());
 	pl_ignore_free(s.ignore);
 	pthread_mutex_destroy(&s.lock);
 	return rc;
