@@ -1,16 +1,21 @@
 #!/bin/sh
 # Download the real, unmodified package set used by docs/precision.md.
 #
-#   bench/realpkgs.sh DIR
+#   bench/realpkgs.sh DIR [--locked]
 #
 # DIR/npm  gets `npm pack` tarballs of popular npm packages (latest versions at
 #          download time), DIR/deb gets `apt-get download` .deb files of Debian 12
 #          (bookworm) Python packages (PyPI itself is not used). Nothing is unpacked
 #          or modified. Needs npm and apt-get (after `apt-get update`); no root.
-# A name that fails to download is listed in DIR/failed.txt and skipped.
+# Without --locked the latest versions are fetched; with --locked the exact versions
+# in bench/realpkgs.lock (the set measured on 2026-11-27; a Debian version that has
+# left the archive will fail and be listed). A name that fails to download is
+# listed in DIR/failed.txt and skipped.
 # Never commit the downloaded files.
 set -u
-dir=${1:?usage: bench/realpkgs.sh DIR}
+dir=${1:?usage: bench/realpkgs.sh DIR [--locked]}
+locked=${2:-}
+lock=$(cd "$(dirname "$0")" && pwd)/realpkgs.lock
 jobs=${JOBS:-4}
 mkdir -p "$dir/npm" "$dir/deb"
 dir=$(cd "$dir" && pwd)
@@ -51,7 +56,7 @@ telegraf node-telegram-bot-api openai @anthropic-ai/sdk cohere-ai @huggingface/i
 @octokit/rest @octokit/core octokit @gitbeaker/rest plaid square @paypal/checkout-server-sdk
 braintree @shopify/shopify-api shopify-api-node algoliasearch @sentry/node
 @sentry/browser @sentry/react dd-trace newrelic @datadog/browser-rum auth0
-@auth0/auth0-react okta-auth-js @okta/okta-auth-js passport passport-jwt
+@auth0/auth0-react @okta/okta-auth-js passport passport-jwt
 passport-local passport-google-oauth20 passport-github2 jsonwebtoken jose jwks-rsa
 bcrypt bcryptjs argon2 crypto-js node-forge tweetnacl openpgp ssh2 node-rsa
 dotenv dotenv-expand config convict cross-env
@@ -90,7 +95,7 @@ python3-pymysql python3-mysqldb python3-sqlparse python3-alembic
 python3-sqlalchemy-utils python3-jinja2 python3-werkzeug python3-click python3-httpx
 python3-httplib2 python3-aiohttp python3-tornado python3-twisted python3-scrapy
 python3-numpy python3-scipy python3-pandas python3-matplotlib python3-sklearn
-python3-sympy python3-networkx python3-nltk python3-bokeh python3-plotly
+python3-sympy python3-networkx python3-nltk python3-plotly
 python3-dask python3-distributed python3-notebook python3-ipython
 python3-jupyter-core python3-nbformat python3-jupyter-client
 python3-setuptools python3-pip python3-virtualenv python3-pytest python3-hypothesis
@@ -113,6 +118,14 @@ python3-grpcio python3-protobuf python3-websocket python3-websockets
 python3-mechanize python3-selenium python3-rich python3-tqdm
 ansible ansible-core
 '
+
+if [ "$locked" = --locked ]; then
+    NPM=$(sed -n 's/^npm //p' "$lock")
+    DEB=$(sed -n 's/^deb //p' "$lock")
+elif [ -n "$locked" ]; then
+    echo "usage: bench/realpkgs.sh DIR [--locked]" >&2
+    exit 2
+fi
 
 # npm: one `npm pack` per name, $jobs at a time, each in its own temp dir.
 printf '%s\n' $NPM | xargs -P "$jobs" -I{} sh -c '

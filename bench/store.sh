@@ -65,22 +65,37 @@ echo "\$ pkgleaks report --db=$pg --period year"
 "$PKGLEAKS" report --db="$pg" --period year
 
 echo "## 2. scan time with the store against without ($RUNS runs each, interleaved; median)"
+# Empty stores with the schema already there (it is made once per store):
+# a SQLite file copied, a PostgreSQL database made from a template.
+mkdir -p "$TMP/none"
+"$PKGLEAKS" scan -q --db="$TMP/empty.db" "$TMP/none" >/dev/null
+tmpl=$(pg_new_db tmpl)
+"$PKGLEAKS" scan -q --db="$tmpl" "$TMP/none" >/dev/null
+migrated_sqlite() { fresh_sqlite >/dev/null; cp "$TMP/empty.db" "$TMP/s.db"; echo "$TMP/s.db"; }
+migrated_pg() {
+	pg_psql postgres -c "DROP DATABASE IF EXISTS timing" -c "CREATE DATABASE timing TEMPLATE tmpl" >/dev/null &&
+		echo "$PG_URL_BASE/timing"
+}
 rm -f "$TMP"/t.*
 for i in $(seq 1 "$RUNS"); do
 	timed none "$PKGLEAKS" scan -q "$CORPUS"
-	timed sqlite "$PKGLEAKS" scan -q --db="$(fresh_sqlite)" "$CORPUS"
-	timed postgresql "$PKGLEAKS" scan -q --db="$(pg_new_db timing)" "$CORPUS"
+	timed sqlite "$PKGLEAKS" scan -q --db="$(migrated_sqlite)" "$CORPUS"
+	timed postgresql "$PKGLEAKS" scan -q --db="$(migrated_pg)" "$CORPUS"
+	timed new-sqlite "$PKGLEAKS" scan -q --db="$(fresh_sqlite)" "$CORPUS"
+	timed new-postgresql "$PKGLEAKS" scan -q --db="$(pg_new_db timing)" "$CORPUS"
 	timed rescan-sqlite "$PKGLEAKS" scan -q --db="$TMP/s.db" "$CORPUS"
 done
 base_w=$(stat_of none 1)
 base_c=$(stat_of none 2)
 printf '%-36s %8s %8s %10s %10s\n' "command" "wall s" "cpu s" "wall +%" "cpu +%"
-for l in none sqlite postgresql rescan-sqlite; do
+for l in none sqlite postgresql new-sqlite new-postgresql rescan-sqlite; do
 	case $l in
 	none) cmd="pkgleaks scan -q CORPUS" ;;
-	sqlite) cmd="... --db=new.db" ;;
-	postgresql) cmd="... --db=postgresql://.../new" ;;
-	rescan-sqlite) cmd="... --db=same.db (all stored)" ;;
+	sqlite) cmd="... --db=empty.db" ;;
+	postgresql) cmd="... --db=postgresql://.../empty" ;;
+	new-sqlite) cmd="... --db=new.db (schema made)" ;;
+	new-postgresql) cmd="... --db=postgresql://.../new (same)" ;;
+	rescan-sqlite) cmd="... --db=full.db (all stored)" ;;
 	esac
 	w=$(stat_of "$l" 1)
 	c=$(stat_of "$l" 2)

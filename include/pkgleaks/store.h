@@ -75,9 +75,19 @@ struct pl_store_sink_options {
 	int store_secrets;           /* keep raw values (the store must be unlocked) */
 	int force;                   /* match every blob, rewrite every artifact, even
 	                                those already stored under this ruleset */
-	/* Called when an artifact could not be written (may be NULL). */
+	/* Called when an artifact could not be written, or a raw value could
+	 * not be sealed (may be NULL); source is escaped, printable. */
 	void (*on_error)(void *ctx, const char *source, const char *message);
 	void *on_error_ctx;
+	/* Optional (may be NULL): more writes in each artifact's transaction
+	 * (a worker marks its work item done there). Called after the
+	 * artifact's rows are written, or when it is left unchanged (status is
+	 * then "ok"), with the status stored and its error (NULL when none).
+	 * Negative fails the artifact: its rows are rolled back, and the
+	 * message goes to on_error. */
+	int (*in_transaction)(void *ctx, struct pl_store *st, const char *source,
+			      const char *status, const char *error);
+	void *in_transaction_ctx;
 };
 
 /* What a scan wrote. */
@@ -110,11 +120,189 @@ void pl_store_sink_record(struct pl_store_sink *s, const struct pl_finding *f);
  * the last commit failed; those artifacts went to on_error and count as
  * failed. pl_store_sink_free does it too when it was not called. */
 int pl_store_sink_finish(struct pl_store_sink *s);
+/* Commits what is written and not committed yet, now (a long-running
+ * `follow` that goes idle); negative when that commit failed. */
+int pl_store_sink_flush(struct pl_store_sink *s);
 /* The totals so far (final after pl_store_sink_finish). */
 void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_stats *out);
 void pl_store_sink_free(struct pl_store_sink *s);
 
+/* ---- registry sources: what was fetched, the crawl and follow queues ----
+ * (src/store/queue.c). Artifacts from an index carry its identity
+ * (struct pl_artifact_meta through the scan's file_facts) and their URL. */
+
+/* 1 when an artifact is stored whole (status ok or partial) under the
+ * ruleset version: by its SHA-256 when sha256 is not NULL, else by url.
+ * With ruleset_version NULL: stored at all (errors too). 0 when not. */
+int pl_store_artifact_known(struct pl_store *st, const char *sha256, const char *url,
+			    const char *ruleset_version);
+
+/* A value kept in the store's meta table (the follow serial, its ETag):
+ * *out is a new string, or NULL when none is kept. */
+int pl_store_meta_get(struct pl_store *st, const char *key, char **out);
+int pl_store_meta_set(struct pl_store *st, const char *key, const char *value);
+
+/* A queue (named "crawl" or "follow") holds projects of one ecosystem:
+ * pending, done or error (with the reason), and the index serial that put
+ * them there. */
+struct pl_queue_item {
+	char *project;  /* owned */
+	int64_t serial; /* -1 when unknown */
+};
+
+/* Adds projects as pending; one already there keeps its state unless
+ * requeue is set or the new serial is higher (a newer upload). All or none,
+ * with the meta key/value (may be NULL) in the same transaction: a follow
+ * keeps the serial it has queued up to. */
+int pl_store_queue_add(struct pl_store *st, const char *queue, const char *ecosystem,
+		       const struct pl_queue_item *items, size_t n, int requeue,
+		       const char *meta_key, const char *meta_value);
+/* The pending projects (at most max, 0 = all), oldest first. */
+int pl_store_queue_pending(struct pl_store *st, const char *queue, const char *ecosystem,
+			   size_t max, struct pl_queue_item **out, size_t *n);
+void pl_queue_items_free(struct pl_queue_item *items, size_t n);
+/* Marks a project done (error NULL) or error, unless its serial has moved
+ * past serial since (then it stays pending). */
+int pl_store_queue_finish(struct pl_store *st, const char *queue, const char *ecosystem,
+			  const char *project, int64_t serial, const char *error);
+/* Projects in each state. */
+int pl_store_queue_counts(struct pl_store *st, const char *queue, const char *ecosystem,
+			  uint64_t *pending, uint64_t *done, uint64_t *error);
+/* Puts the projects in error back to pending. */
+int pl_store_queue_retry_errors(struct pl_store *st, const char *queue, const char *ecosystem);
+
+/* ---- the work queue: one item per artifact, leased by workers ----
+ * (src/store/work.c; PostgreSQL only: claims use SELECT ... FOR UPDATE
+ * SKIP LOCKED). Projects are expanded into items through the queue above
+ * (a project is done once its files are items); times are the server's
+ * clock, so that machines need not agree on theirs.
+ *
+ * An item is queued, leased (by one worker, with a random lease token and
+ * an expiry time the worker keeps pushing forward), done or failed. A
+ * worker writes the artifact's rows and marks the item done in one
+ * transaction that checks the token: a worker whose lease expired (killed,
+ * cut off, stuck) and was taken over writes nothing. An expired lease goes
+ * back to the queue; a claim counts as an attempt, and an item that has
+ * used max_attempts is parked as failed with its error. */
+
+/* One artifact to scan. Strings: read by pl_store_work_add; owned by the
+ * item after pl_store_work_claim (pl_work_item_release frees them). */
+struct pl_work_item {
+	int64_t id;           /* the queue's id (claim) */
+	char *key;            /* unique: "sha256:<hex>", else the URL, or "file:<path>" */
+	char *ecosystem, *project, *version, *filename; /* as the index names it ("" unknown) */
+	char *url;            /* a download, or NULL */
+	char *path;           /* a local file (mirror), or NULL; exactly one of url, path */
+	char *sha256;         /* hex the download must hash to, or NULL */
+	char *integrity;      /* npm: "sha512-<base64>" or a SHA-1 hex, or NULL */
+	int64_t size, upload_time; /* -1 unknown */
+	int yanked;           /* 1, 0, -1 unknown */
+	int priority;         /* higher first; then oldest first */
+	int attempts;         /* claims so far, this one included (claim) */
+	int64_t lease;        /* the claim's token (claim) */
+};
+void pl_work_item_release(struct pl_work_item *it);
+
+/* Adds items, all or none; an item whose key is already queued (in any
+ * state) is left as it is. *added is the number new. */
+int pl_store_work_add(struct pl_store *st, const struct pl_work_item *items, size_t n,
+		      uint64_t *added);
+
+/* Claims the next queued item (highest priority, then oldest; skipping
+ * rows other workers hold) for worker, leased for lease_seconds: 1 with
+ * *out filled, 0 when nothing is ready. */
+int pl_store_work_claim(struct pl_store *st, const char *worker, double lease_seconds,
+			struct pl_work_item *out);
+
+/* What became of an item. */
+enum pl_work_outcome {
+	PL_WORK_LOST = 0, /* the lease was not ours any more: nothing written */
+	PL_WORK_DONE,     /* scanned; its artifact is stored */
+	PL_WORK_RETRY,    /* failed; queued again after a delay */
+	PL_WORK_PARKED,   /* failed max_attempts times: status failed, with its error */
+};
+const char *pl_work_outcome_name(enum pl_work_outcome o);
+
+/* Marks a leased item done (error NULL) or failed (error set: queued again
+ * after retry_delay * 2^(attempts - 1) seconds, or parked once it has had
+ * max_attempts), if lease is still its token; counts it for worker. Runs
+ * in the open transaction when there is one (the artifact's), so the
+ * artifact and its item commit together. */
+int pl_store_work_finish(struct pl_store *st, int64_t id, int64_t lease, const char *worker,
+			 const char *error, int max_attempts, double retry_delay,
+			 enum pl_work_outcome *out);
+/* Gives a leased item back (not counted as an attempt): a worker stopping,
+ * or one that lost its store mid-item. No-op when lease is not its token. */
+int pl_store_work_release(struct pl_store *st, int64_t id, int64_t lease, const char *why);
+/* Pushes the expiry of the leases given forward to now + lease_seconds. */
+int pl_store_work_renew(struct pl_store *st, const int64_t *leases, size_t n,
+			double lease_seconds);
+/* Expired leases go back to the queue, or are parked when they have had
+ * max_attempts; the counts of each. */
+int pl_store_work_expire(struct pl_store *st, int max_attempts, uint64_t *requeued,
+			 uint64_t *parked);
+/* Failed items (ids, or all when n is 0) are queued again with no attempt
+ * used; *requeued says how many. */
+int pl_store_work_retry(struct pl_store *st, const int64_t *ids, size_t n, uint64_t *requeued);
+/* What is left: items queued (ready or waiting for a retry delay) and leased. */
+int pl_store_work_left(struct pl_store *st, uint64_t *queued, uint64_t *leased);
+
+/* A parked item. */
+struct pl_work_failed {
+	int64_t id;
+	char *key, *ecosystem, *project, *version, *filename, *error;
+	int attempts;
+	int64_t finished; /* Unix seconds, -1 unknown */
+};
+/* The failed items, oldest first (at most max; 0 = all). */
+int pl_store_work_failed(struct pl_store *st, size_t max, struct pl_work_failed **out,
+			 size_t *n);
+void pl_work_failed_free(struct pl_work_failed *f, size_t n);
+
+/* A worker process, as its heartbeats leave it. */
+struct pl_worker_info {
+	char *id, *host, *state; /* state: running, stopping, stopped */
+	int64_t pid;
+	unsigned jobs;
+	int64_t started, last_seen; /* Unix seconds */
+	uint64_t leased;            /* items it holds now */
+	uint64_t done, failed;      /* items it finished, attempts that failed */
+	uint64_t recent;            /* items it finished in the status window */
+};
+
+/* Records a heartbeat of worker id (host, pid, jobs) in state. */
+int pl_store_worker_beat(struct pl_store *st, const char *id, const char *host, int64_t pid,
+			 unsigned jobs, const char *state);
+
+struct pl_work_status {
+	uint64_t queued;   /* ready or waiting for a retry delay */
+	uint64_t waiting;  /* ...of which waiting */
+	uint64_t leased;   /* being worked on */
+	uint64_t expired;  /* ...of which past their lease (a worker died) */
+	uint64_t done, failed;
+	double window;     /* seconds the recent counts cover */
+	uint64_t recent;   /* items done in the window */
+	int64_t now;       /* the server's clock */
+	struct pl_worker_info *workers; /* seen within max_age seconds, newest first */
+	size_t nworkers;
+};
+/* Counts, the rate over the last window seconds, and each worker seen in
+ * the last max_age seconds. pl_work_status_release frees it. */
+int pl_store_work_status(struct pl_store *st, double window, double max_age,
+			 struct pl_work_status *out);
+void pl_work_status_release(struct pl_work_status *s);
+
 /* ---- package identity, from the artifact itself ---- */
+
+/* A way to reach a package's owner, as its metadata gives it (disclosure,
+ * issue 8). Strings owned, printable (pl_escape), each may be NULL. */
+struct pl_contact {
+	char *role;  /* author, maintainer, uploader, homepage, repository, bugs,
+	                project-url (never NULL) */
+	char *name;  /* a person, or a Project-URL's label ("Bug Tracker") */
+	char *email;
+	char *url;
+};
 
 /* Project, version and ecosystem of an artifact: from its metadata files
  * (PKG-INFO, METADATA, package.json, a .deb's control, a gem's metadata),
@@ -125,8 +313,15 @@ struct pl_package_id {
 	char *project;
 	char *version;   /* "" when unknown */
 	int depth;       /* '/' in the metadata path used; -1 = none used yet */
+	/* The owner's contacts from the same metadata file (Author, Maintainer,
+	 * *-email, Home-page, Project-URL; package.json author, maintainers,
+	 * repository, bugs, homepage; a .deb's Maintainer, Uploaders, Homepage);
+	 * at most PL_CONTACTS_MAX. */
+	struct pl_contact *contacts;
+	size_t ncontacts;
 };
-#define PL_PACKAGE_ID_INIT {NULL, NULL, NULL, -1}
+#define PL_CONTACTS_MAX 24
+#define PL_PACKAGE_ID_INIT {NULL, NULL, NULL, -1, NULL, 0}
 
 /* Reads one metadata text (path inside the artifact as the scan gave it);
  * keeps the shallowest metadata file's answer. Unknown text is ignored. */
@@ -183,6 +378,12 @@ struct pl_stats_persist {
 	int64_t first_time, last_time;
 	uint64_t releases; /* releases (versions) holding it */
 	int still;         /* 1 yes, 0 no */
+	/* Disclosure (issue 8; pl_store_disclosure_refresh): new, notified,
+	 * rotated or fixed; when the owner was told (-1: not recorded); the
+	 * release that dropped it (NULL unless fixed). */
+	char *state;
+	int64_t notified_at, state_at; /* state_at: when the state last changed */
+	char *fixed_version;
 };
 
 /* One artifact as stored (the "artifacts" table of the report). */

@@ -20,6 +20,18 @@ int cmd_scan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_install_hook(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+/* Disclosure to owners (issue 8): cmd_disclose.c. */
+int cmd_disclose(int argc, char **argv);
+/* Registries (issue 5): cmd_pypi.c, cmd_npm.c, cmd_mirror.c, cmd_crawl.c,
+ * cmd_follow.c, sharing cli_fetch.h. */
+int cmd_pypi(int argc, char **argv);
+int cmd_npm(int argc, char **argv);
+int cmd_mirror(int argc, char **argv);
+int cmd_crawl(int argc, char **argv);
+int cmd_follow(int argc, char **argv);
+/* Scale-out (issue 7): cmd_queue.c, cmd_worker.c (logs: worker_log.c). */
+int cmd_queue(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 
 /* ---- validation options of `scan` (cli_validate.c) ---- */
 enum {
@@ -114,5 +126,8 @@ int cli_store_finish(struct cli_store *cs, int quiet, uint64_t *replayed);
 void cli_store_free(struct cli_store *cs);
 /* The open store (NULL for NULL), e.g. to record validations in it. */
 struct pl_store *cli_store_db(struct cli_store *cs);
+/* Its scan sink (NULL for NULL). */
+struct pl_store_sink;
+struct pl_store_sink *cli_store_sink(struct cli_store *cs);
 
 #endif

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "pkgleaks/disclose.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/store.h"
 #include "pkgleaks/study.h"
@@ -209,6 +210,12 @@ static int run_report(struct report_args *a)
 		pl_store_free(st);
 		return cli_fail("--show-secrets: %s", pl_error_message());
 	}
+	/* Disclosure states (persistence table) as of now; a store we may not
+	 * write to still gets its report, with the states last computed. */
+	struct pl_disclose_filter df = {a->filter.ecosystem, a->filter.project, 0};
+	if (pl_store_disclosure_refresh(st, &df, (int64_t)time(NULL)) < 0)
+		fprintf(stderr, "pkgleaks: warning: disclosure states not updated: %s\n",
+			pl_error_message());
 	struct pl_stats s;
 	int rc = pl_store_stats(st, &a->filter, (a->tables & PL_STUDY_ARTIFACTS) != 0, &s);
 	if (rc < 0) {
@@ -216,7 +223,8 @@ static int run_report(struct report_args *a)
 		return cli_fail("%s", pl_error_message());
 	}
 	char **revealed = a->show_secrets ? reveal(st, &s) : NULL;
-	rc = write_all(a, st, &s, revealed);
+	rc = a->show_secrets && !revealed ? cli_fail("out of memory")
+					  : write_all(a, st, &s, revealed);
 	for (size_t i = 0; revealed && i < s.npersist; i++)
 		free(revealed[i]);
 	free(revealed);

@@ -17,6 +17,14 @@ static const char usage[] =
 	"  rules check      run every rule's examples through the engine\n"
 	"  install-hook     block git commits that add a secret (pre-commit hook)\n"
 	"  report           the study report from a findings store (--db)\n"
+	"  disclose         one report per project for its owners, from a store (--db)\n"
+	"  pypi NAME...     fetch and scan PyPI releases (NAME or NAME==VERSION)\n"
+	"  npm NAME...      fetch and scan npm packages from your registry (NAME@VERSION)\n"
+	"  mirror DIR       scan a local mirror, skipping what the store already has\n"
+	"  crawl            queue and scan many projects into a store (resumable)\n"
+	"  follow           keep scanning new PyPI uploads (resumes from the store)\n"
+	"  queue            the work queue of many workers (add, status, failed, retry)\n"
+	"  worker           drain the work queue (PostgreSQL), on any number of machines\n"
 	"  help             show this help\n"
 	"  version          print the version\n"
 	"\n"
@@ -54,6 +62,14 @@ static const struct {
 	{"rules", cmd_rules},
 	{"install-hook", cmd_install_hook},
 	{"report", cmd_report},
+	{"disclose", cmd_disclose},
+	{"pypi", cmd_pypi},
+	{"npm", cmd_npm},
+	{"mirror", cmd_mirror},
+	{"crawl", cmd_crawl},
+	{"follow", cmd_follow},
+	{"queue", cmd_queue},
+	{"worker", cmd_worker},
 	{"help", cmd_help},
 	{"--help", cmd_help},
 	{"-h", cmd_help},

@@ -9,7 +9,6 @@
 #include "cli/cli.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/store.h"
-#include "util/escape.h"
 
 /* Store errors printed one by one before they are only counted. */
 #define STORE_ERRORS_SHOWN 10
@@ -46,11 +45,8 @@ const char *cli_db_value(const char *optarg, int argc, char **argv, int *optind_
 static void on_store_error(void *ctx, const char *source, const char *message)
 {
 	struct cli_store *cs = ctx;
-	if (cs->errors++ < STORE_ERRORS_SHOWN) {
-		char *src = pl_escape(source, strlen(source));
-		fprintf(stderr, "pkgleaks: error: store: %s: %s\n", src, message);
-		free(src);
-	}
+	if (cs->errors++ < STORE_ERRORS_SHOWN)
+		fprintf(stderr, "pkgleaks: error: store: %s: %s\n", source, message);
 }
 
 int cli_store_open(const struct cli_store_args *a, const char *ruleset_version,
@@ -160,6 +156,24 @@ void cli_store_wrap(struct cli_store *cs, struct pl_scan_options *opt,
 	*ctx = cs;
 }
 
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static void print_summary(const struct cli_store *cs, const struct pl_store_sink_stats *s)
+{
+	fprintf(stderr,
+		"store: %llu artifact%s written, %llu already stored, to %s (%s); %llu of %llu "
+		"blob%s already scanned were skipped (%llu occurrence%s in them recorded from the "
+		"store)\n",
+		(unsigned long long)s->artifacts, plural(s->artifacts),
+		(unsigned long long)s->unchanged, pl_store_display_name(cs->st),
+		pl_store_backend(cs->st), (unsigned long long)s->blobs_skipped,
+		(unsigned long long)s->blobs, plural(s->blobs), (unsigned long long)s->replayed,
+		plural(s->replayed));
+}
+
 int cli_store_finish(struct cli_store *cs, int quiet, uint64_t *replayed)
 {
 	struct pl_store_sink_stats s;
@@ -167,23 +181,21 @@ int cli_store_finish(struct cli_store *cs, int quiet, uint64_t *replayed)
 	pl_store_sink_stats(cs->sink, &s);
 	*replayed = s.replayed;
 	if (!quiet)
-		fprintf(stderr,
-			"store: %llu artifacts written, %llu already stored, to %s (%s); %llu of %llu "
-			"blobs already scanned were skipped (%llu occurrence%s in them recorded from "
-			"the store)\n",
-			(unsigned long long)s.artifacts, (unsigned long long)s.unchanged,
-			pl_store_display_name(cs->st), pl_store_backend(cs->st),
-			(unsigned long long)s.blobs_skipped, (unsigned long long)s.blobs,
-			(unsigned long long)s.replayed, s.replayed == 1 ? "" : "s");
+		print_summary(cs, &s);
 	if (s.failed)
-		return cli_fail("store: %llu artifacts could not be written (see above)",
-				(unsigned long long)s.failed);
+		return cli_fail("store: %llu artifact%s could not be written (see above)",
+				(unsigned long long)s.failed, plural(s.failed));
 	return 0;
 }
 
 struct pl_store *cli_store_db(struct cli_store *cs)
 {
 	return cs ? cs->st : NULL;
+}
+
+struct pl_store_sink *cli_store_sink(struct cli_store *cs)
+{
+	return cs ? cs->sink : NULL;
 }
 
 void cli_store_free(struct cli_store *cs)

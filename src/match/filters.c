@@ -38,7 +38,7 @@ static const char *const known_examples[] = {
 static const char *const placeholder_parts[] = {
 	"example", "xxxx", "${", "{{", "your_", "your-", "yourkey", "changeme", "change_me",
 	"replace", "dummy", "redacted", "placeholder", "****", "....", "process.env",
-	"os.environ", "getenv", "<your", "insert_", "_here", NULL,
+	"os.environ", "getenv", "<your", "insert_", "_here", "#{", "\xe2\x80\xa6", NULL,
 };
 
 /* Whole values that are placeholders or throwaway documentation passwords. */
@@ -69,6 +69,82 @@ static int contains_ci(const char *s, size_t len, const char *needle)
 	return 0;
 }
 
+static int step(unsigned char a, unsigned char b)
+{
+	if (!isdigit(a) != !isdigit(b))
+		return 0;
+	return b == a + 1 ? 1 : b + 1 == a ? -1 : 0;
+}
+
+/* Keyboard fillers rather than keys: a run of 6 or more consecutive
+ * characters that is more than half of the value ("12345678abcdef",
+ * "abcdefghijklmno1234", "987654321"; case and punctuation ignored),
+ * a value made only of ascending runs of 3 or more ("abc123def456"), or one
+ * short unit repeated ("abc123ABC123abc123"). */
+static int filler(const char *s, size_t len)
+{
+	unsigned char a[256];
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < sizeof(a); i++)
+		if (isalnum((unsigned char)s[i]))
+			a[n++] = (unsigned char)tolower((unsigned char)s[i]);
+	size_t covered = 0, run = 1;
+	int dir = 0;
+	for (size_t i = 1; i < n; i++) {
+		int d = step(a[i - 1], a[i]);
+		if (d != 0 && (dir == 0 || d == dir)) {
+			dir = d;
+			/* most of the value, not "123456" after a word or in a long value */
+			if (++run >= 6 && run * 2 > n)
+				return 1;
+			continue;
+		}
+		if (run >= 3 && dir > 0)
+			covered += run;
+		/* a turn ("abcba") starts the next run at the previous character */
+		dir = d;
+		run = d ? 2 : 1;
+	}
+	if (run >= 3 && dir > 0)
+		covered += run;
+	if (n >= 8 && covered == n)
+		return 1;
+	for (size_t p = 1; len >= 9 && p <= len / 3; p++) {
+		size_t i = 0;
+		while (i + p < len && tolower((unsigned char)s[i]) == tolower((unsigned char)s[i + p]))
+			i++;
+		if (i + p == len)
+			return 1;
+	}
+	return 0;
+}
+
+/* A lowercase name that says what belongs there: "oplog_reader_password",
+ * "randompassword". */
+static int names_itself(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!islower((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	return contains_ci(s, len, "passw") || contains_ci(s, len, "secret");
+}
+
+/* (whatever), [password], %DB_PASSWORD%: a name in brackets or a Windows
+ * environment variable. */
+static int bracketed_name(const char *s, size_t len)
+{
+	if (len < 3)
+		return 0;
+	char open = s[0], close = s[len - 1];
+	if (!((open == '(' && close == ')') || (open == '[' && close == ']') ||
+	      (open == '%' && close == '%')))
+		return 0;
+	for (size_t i = 1; i + 1 < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("_- ", s[i])))
+			return 0;
+	return 1;
+}
+
 int pl_is_placeholder(const char *s, size_t len)
 {
 	for (const char *const *k = known_examples; *k; k++)
@@ -86,6 +162,11 @@ int pl_is_placeholder(const char *s, size_t len)
 	if (len >= 2 && s[0] == '$' && (isalpha((unsigned char)s[1]) || s[1] == '_'))
 		return 1;
 	if (contains_ci(s, len, "%(") || contains_ci(s, len, "%s"))
+		return 1;
+	/* Elided in documentation: "ABAQDAwXxn7kIMNWzcDfo..." */
+	if (len >= 3 && memcmp(s + len - 3, "...", 3) == 0)
+		return 1;
+	if (bracketed_name(s, len) || names_itself(s, len) || filler(s, len))
 		return 1;
 	return len >= 8 && distinct_chars(s, len) < 4;
 }

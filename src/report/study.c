@@ -44,6 +44,18 @@ const char *pl_study_secret(const struct pl_stats *s, const struct pl_study_opti
 	return *owned;
 }
 
+const char *pl_study_state(const struct pl_stats_persist *p)
+{
+	static const char *const states[][2] = {{"fixed", "fixed after notice"},
+						{"rotated", "rotated after notice"},
+						{"notified", "notified"}};
+	int after = p->notified_at >= 0 && p->state_at >= p->notified_at;
+	for (size_t i = 0; p->state && i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(p->state, states[i][0]) == 0)
+			return states[i][after];
+	return "new";
+}
+
 /* ---- text: aligned tables ---- */
 
 /* Terminal columns of printable UTF-8 (one per character). */
@@ -170,8 +182,8 @@ static void text_where(const char *title, const char *key, const struct pl_stats
 static void text_persist(const struct pl_stats *s, const struct pl_study_options *o, FILE *out)
 {
 	static const char *const head[] = {"RULE", "SECRET", "PROJECT", "FIRST", "LAST",
-					   "RELEASES", "NEWEST", "STILL THERE"};
-	struct tbl t = tbl_new(head, 8, s->npersist, 0x20);
+					   "RELEASES", "NEWEST", "STILL THERE", "DISCLOSURE"};
+	struct tbl t = tbl_new(head, 9, s->npersist, 0x20);
 	for (size_t i = 0; i < s->npersist; i++) {
 		const struct pl_stats_persist *p = &s->persist[i];
 		char *owned;
@@ -184,6 +196,7 @@ static void text_persist(const struct pl_stats *s, const struct pl_study_options
 		tbl_cell(&t, i, 5, num(p->releases));
 		tbl_cell(&t, i, 6, pl_xstrdup(p->newest_version));
 		tbl_cell(&t, i, 7, pl_xstrdup(p->still ? "yes" : "no"));
+		tbl_cell(&t, i, 8, pl_xstrdup(pl_study_state(p)));
 		free(owned);
 	}
 	fputs("Persistence (first and last release holding each secret)\n", out);
@@ -337,6 +350,11 @@ static json_t *json_persist_one(const struct pl_stats *s, const struct pl_study_
 	pl_json_set(j, "releases", pl_json_uint(p->releases));
 	pl_json_set(j, "newest_release", pl_json_str(p->newest_version));
 	pl_json_set(j, "in_newest_release", json_boolean(p->still));
+	pl_json_set(j, "disclosure_state", pl_json_str(p->state));
+	pl_json_set(j, "notified_at", json_time(p->notified_at));
+	pl_json_set(j, "state_since", json_time(p->state_at));
+	pl_json_set(j, "fixed_in", pl_json_str(p->fixed_version));
+	pl_json_set(j, "after_notice", json_boolean(strstr(pl_study_state(p), "after notice") != NULL));
 	free(owned);
 	return j;
 }
@@ -517,7 +535,7 @@ static void csv_persist(const struct pl_stats *s, const struct pl_study_options 
 {
 	csv_head("rule,fingerprint,secret,ecosystem,project,first_release,"
 				"first_upload,last_release,last_upload,releases,newest_release,"
-				"in_newest_release", out, first);
+				"in_newest_release,disclosure", out, first);
 	for (size_t i = 0; i < s->npersist; i++) {
 		const struct pl_stats_persist *p = &s->persist[i];
 		char *owned, d1[32], d2[32];
@@ -534,6 +552,7 @@ static void csv_persist(const struct pl_stats *s, const struct pl_study_options 
 		csv_num(p->releases, out);
 		csv_text(p->newest_version, out);
 		csv_text(p->still ? "yes" : "no", out);
+		csv_text(pl_study_state(p), out);
 		fputc('\n', out);
 		free(owned);
 	}

@@ -411,6 +411,7 @@ static void persist_row(const struct pl_stats *s, const struct pl_study_options 
 	ncell(p->releases, out);
 	cell(p->newest_version, out);
 	cell(p->still ? "yes" : "no", out);
+	cell(pl_study_state(p), out);
 	fputs("</tr>\n", out);
 	free(first);
 	free(last);
@@ -421,9 +422,9 @@ static void persist_table(const struct pl_stats *s, const struct pl_study_option
 {
 	static const char *const cols[] = {"rule", "secret", "project", "first release",
 					   "last release", "releases", "newest release",
-					   "still there"};
+					   "still there", "disclosure"};
 	fputs("<h2>Persistence</h2>\n", out);
-	head_row(cols, 8, 0x20, out);
+	head_row(cols, 9, 0x20, out);
 	for (size_t i = 0; i < s->npersist; i++)
 		persist_row(s, o, i, out);
 	fputs("</tbody></table>\n", out);

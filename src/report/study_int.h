@@ -18,4 +18,9 @@ void pl_study_date(int64_t t, char out[32]);
 const char *pl_study_secret(const struct pl_stats *s, const struct pl_study_options *o, size_t i,
 			    char **owned);
 
+/* The disclosure state of a persistence row as shown: "new", "notified",
+ * "rotated", "fixed", with " after notice" when it was rotated or fixed
+ * after the owner was told. Static text. */
+const char *pl_study_state(const struct pl_stats_persist *p);
+
 #endif

@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "pkgleaks/store.h"
+#include "store/contacts.h"
 #include "util/alloc.h"
 #include "util/escape.h"
 
@@ -92,7 +93,8 @@ static void headers(const char *text, size_t len, const char *name_key, char **n
 
 /* ---- package.json ---- */
 
-static void package_json(const char *text, size_t len, char **name, char **version)
+static void package_json(const char *text, size_t len, char **name, char **version,
+			 struct pl_contacts *contacts)
 {
 	json_t *doc = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
 	if (!json_is_object(doc)) {
@@ -104,6 +106,7 @@ static void package_json(const char *text, size_t len, char **name, char **versi
 		*name = clean(json_string_value(n), json_string_length(n));
 	if (json_is_string(v))
 		*version = clean(json_string_value(v), json_string_length(v));
+	pl_contacts_from_package_json(contacts, doc);
 	json_decref(doc);
 }
 
@@ -204,16 +207,19 @@ void pl_package_id_from_metadata(struct pl_package_id *id, const char *path, con
 	if (id->depth >= 0 && depth >= id->depth)
 		return; /* a shallower metadata file already answered */
 	char *name = NULL, *version = NULL;
+	struct pl_contacts contacts = {0};
 	const char *eco;
 	if (strcmp(base, "PKG-INFO") == 0 || strcmp(base, "METADATA") == 0) {
 		eco = "pypi";
 		headers(text, len, "Name", &name, &version);
+		pl_contacts_from_headers(&contacts, text, len, 0);
 	} else if (strcmp(base, "package.json") == 0) {
 		eco = "npm";
-		package_json(text, len, &name, &version);
+		package_json(text, len, &name, &version, &contacts);
 	} else if (strcmp(base, "control") == 0) {
 		eco = "debian";
 		headers(text, len, "Package", &name, &version);
+		pl_contacts_from_headers(&contacts, text, len, 1);
 	} else if (strcmp(base, "metadata") == 0 || strcmp(base, "metadata.gz") == 0) {
 		eco = "rubygems";
 		gem_metadata(text, len, &name, &version);
@@ -222,12 +228,14 @@ void pl_package_id_from_metadata(struct pl_package_id *id, const char *path, con
 	}
 	if (!name) {
 		free(version);
+		pl_contacts_release(&contacts);
 		return;
 	}
 	id->depth = depth;
 	set(&id->ecosystem, pl_xstrdup(eco));
 	set(&id->project, name);
 	set(&id->version, version);
+	pl_contacts_move(&contacts, &id->contacts, &id->ncontacts);
 }
 
 /* "1.2.3", "2022.9.24", "7" start a version; "3parclient" does not. */
@@ -295,5 +303,6 @@ void pl_package_id_release(struct pl_package_id *id)
 	free(id->ecosystem);
 	free(id->project);
 	free(id->version);
+	pl_contact_array_free(id->contacts, id->ncontacts);
 	*id = (struct pl_package_id){.depth = -1};
 }

@@ -62,110 +62,6 @@ struct pending {
 	char *error;       /* the first problem, escaped */
 };
 
-/* ---- blobs already stored, in memory ----
- *
- * blob_seen is asked for every blob under the scan's lock; a query each
- * time is a round trip on PostgreSQL. When the store holds at most
- * PL_BLOB_CACHE_MAX blobs under this ruleset they are loaded once, and a
- * miss then needs no query; what this run commits is added. Past the cap a
- * miss asks the store. Another process writing the same store meanwhile
- * only costs matching a blob again (rows are written idempotently). */
-#define PL_BLOB_CACHE_MAX 200000
-
-struct blob_slot {
-	uint64_t key[4]; /* the SHA-256; all zero = empty slot */
-	int64_t nfindings;
-};
-
-struct blob_cache {
-	struct blob_slot *slots;
-	size_t cap, count; /* cap is a power of two, at most half full */
-	int complete;      /* every stored blob is in it */
-};
-
-static int sha_key(const char *hex, uint64_t key[4])
-{
-	for (int w = 0; w < 4; w++) {
-		uint64_t v = 0;
-		for (int i = 0; i < 16; i++) {
-			char c = hex[w * 16 + i];
-			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-			if (d < 0)
-				return -1;
-			v = v << 4 | (uint64_t)d;
-		}
-		key[w] = v;
-	}
-	return key[0] | key[1] | key[2] | key[3] ? 0 : -1;
-}
-
-static struct blob_slot *cache_slot(const struct blob_cache *c, const uint64_t key[4])
-{
-	size_t i = (size_t)key[0] & (c->cap - 1);
-	while (c->slots[i].key[0] | c->slots[i].key[1] | c->slots[i].key[2] | c->slots[i].key[3]) {
-		if (memcmp(c->slots[i].key, key, sizeof(c->slots[i].key)) == 0)
-			return &c->slots[i];
-		i = (i + 1) & (c->cap - 1);
-	}
-	return &c->slots[i];
-}
-
-static void cache_add(struct blob_cache *c, const char *sha256, int64_t nfindings)
-{
-	uint64_t key[4];
-	if (!c->slots || sha_key(sha256, key) < 0)
-		return;
-	if (c->count >= PL_BLOB_CACHE_MAX) {
-		c->complete = 0; /* full: misses ask the store from now on */
-		return;
-	}
-	if (2 * (c->count + 1) > c->cap) {
-		struct blob_cache bigger = {pl_xcalloc(2 * c->cap, sizeof(struct blob_slot)), 2 * c->cap,
-					    0, c->complete};
-		for (size_t i = 0; i < c->cap; i++)
-			if (c->slots[i].key[0] | c->slots[i].key[1] | c->slots[i].key[2] | c->slots[i].key[3])
-				*cache_slot(&bigger, c->slots[i].key) = c->slots[i];
-		bigger.count = c->count;
-		free(c->slots);
-		*c = bigger;
-	}
-	struct blob_slot *slot = cache_slot(c, key);
-	if (!(slot->key[0] | slot->key[1] | slot->key[2] | slot->key[3]))
-		c->count++;
-	memcpy(slot->key, key, sizeof(key));
-	slot->nfindings = nfindings;
-}
-
-/* The stored nfindings, -1 when not in the cache. */
-static int64_t cache_find(const struct blob_cache *c, const char *sha256)
-{
-	uint64_t key[4];
-	if (!c->slots || sha_key(sha256, key) < 0)
-		return -1;
-	const struct blob_slot *slot = cache_slot(c, key);
-	return slot->key[0] | slot->key[1] | slot->key[2] | slot->key[3] ? slot->nfindings : -1;
-}
-
-static int take_blob(void *ctx, size_t ncols, const char *const *v)
-{
-	struct blob_cache *c = ctx;
-	if (ncols >= 2 && v[0])
-		cache_add(c, v[0], pl_store_int(v[1], 0));
-	return 0;
-}
-
-static void cache_load(struct blob_cache *c, struct pl_store *st, const char *ruleset)
-{
-	*c = (struct blob_cache){pl_xcalloc(1024, sizeof(struct blob_slot)), 1024, 0, 1};
-	struct pl_sql_value p[] = {pl_sql_text(ruleset), pl_sql_int(PL_BLOB_CACHE_MAX + 1)};
-	if (pl_store_query(st, "SELECT sha256, nfindings FROM blobs WHERE ruleset_version = $1"
-			       " LIMIT $2", p, 2, take_blob, c) < 0 || !c->complete) {
-		/* Too many (or unreadable): keep none, ask the store each time. */
-		free(c->slots);
-		*c = (struct blob_cache){0};
-	}
-}
-
 /* ---- group commit (see pl_store_write_artifact) ---- */
 
 /* Commit the open group after this long, or this many artifacts. */
@@ -193,7 +89,7 @@ struct pl_store_sink {
 	char *ruleset;
 	struct pending **p;
 	size_t np, capp;
-	struct blob_cache cache;
+	struct pl_blob_cache cache;
 	struct group group;
 	int finished;
 	struct pl_store_sink_stats stats;
@@ -231,10 +127,10 @@ static void pending_drop(struct pl_store_sink *s, size_t i)
 	s->p[i] = s->p[--s->np];
 }
 
-/* The calling worker's pending file for source; a different file left by
- * the same worker never reached file_facts (it could not be opened) and is
- * dropped. create = 0 returns NULL rather than a new one. */
-static struct pending *pending_get(struct pl_store_sink *s, const char *source, int create)
+/* The calling worker's pending file for source, new if need be; a
+ * different file left by the same worker never reached file_facts (it could
+ * not be opened) and is dropped. */
+static struct pending *pending_get(struct pl_store_sink *s, const char *source)
 {
 	pthread_t me = pthread_self();
 	for (size_t i = 0; i < s->np; i++) {
@@ -245,8 +141,6 @@ static struct pending *pending_get(struct pl_store_sink *s, const char *source, 
 		pending_drop(s, i);
 		break;
 	}
-	if (!create)
-		return NULL;
 	struct pending *p = pl_xcalloc(1, sizeof(*p));
 	p->thread = me;
 	p->source = pl_xstrdup(source);
@@ -296,11 +190,13 @@ static char *escaped(const char *s)
 	return pl_escape(s ? s : "", s ? strlen(s) : 0);
 }
 
+static void report_error(const struct pl_store_sink *s, const char *source, const char *message);
+
 /* ---- events ---- */
 
 void pl_store_sink_record(struct pl_store_sink *s, const struct pl_finding *f)
 {
-	struct pending *p = pending_get(s, f->source, 1);
+	struct pending *p = pending_get(s, f->source);
 	PL_GROW(p->f, p->capf, p->nf + 1);
 	struct find_rec *r = &p->f[p->nf++];
 	memcpy(r->fingerprint, f->fingerprint, sizeof(r->fingerprint));
@@ -309,6 +205,9 @@ void pl_store_sink_record(struct pl_store_sink *s, const struct pl_finding *f)
 	r->sealed = s->opt.store_secrets ? pl_store_seal(s->st, f->fingerprint, f->secret,
 							 f->secret_len)
 					 : NULL;
+	if (s->opt.store_secrets && !r->sealed)
+		report_error(s, f->source, "a raw value could not be sealed: only its redacted"
+					   " form is stored");
 	r->path = escaped(f->path);
 	r->ext = extension(f->source, f->path);
 	r->path_kind = f->path_kind ? f->path_kind : "other";
@@ -329,7 +228,7 @@ static void sink_finding(void *ctx, struct pl_finding *f)
 static void note_problem(struct pl_store_sink *s, const char *source, const char *path,
 			 const char *reason, int fatal)
 {
-	struct pending *p = pending_get(s, source, 1);
+	struct pending *p = pending_get(s, source);
 	p->failed |= fatal;
 	p->partial |= !fatal;
 	if (p->error)
@@ -344,34 +243,19 @@ static void sink_error(void *ctx, const char *source, const char *path, const ch
 	note_problem(ctx, source, path, reason ? reason : "", !path || !path[0]);
 }
 
-static void sink_warning(void *ctx, const char *source, const char *path, const char *reason)
-{
-	(void)ctx;
-	(void)source;
-	(void)path;
-	(void)reason;
-}
-
-static void sink_file_done(void *ctx, const char *source, uint64_t bytes)
-{
-	(void)ctx;
-	(void)source;
-	(void)bytes;
-}
-
 static void sink_metadata(void *ctx, const char *source, const char *path, const char *text,
 			  size_t len)
 {
-	struct pending *p = pending_get(ctx, source, 1);
+	struct pending *p = pending_get(ctx, source);
 	pl_package_id_from_metadata(&p->id, path, text, len);
 }
 
 static int sink_blob_seen(void *ctx, const char *source, const char *path, const char *sha256)
 {
 	struct pl_store_sink *s = ctx;
-	struct pending *p = pending_get(s, source, 1);
+	struct pending *p = pending_get(s, source);
 	s->stats.blobs++;
-	int64_t n = s->opt.force ? -1 : cache_find(&s->cache, sha256);
+	int64_t n = s->opt.force ? -1 : pl_blob_cache_find(&s->cache, sha256);
 	if (n < 0 && !s->opt.force && !s->cache.complete)
 		n = pl_store_blob_findings(s->st, sha256, s->ruleset);
 	if (n < 0) {
@@ -395,7 +279,7 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 static void sink_blob_done(void *ctx, const char *source, const char *path, const char *sha256)
 {
 	(void)path;
-	struct pending *p = pending_get(ctx, source, 1);
+	struct pending *p = pending_get(ctx, source);
 	PL_GROW(p->b, p->capb, p->nb + 1);
 	struct blob_rec *b = &p->b[p->nb];
 	snprintf(b->sha256, sizeof(b->sha256), "%s", sha256);
@@ -452,11 +336,19 @@ static void views_release(struct views *v)
 	free(v->replays);
 }
 
+static void report_error(const struct pl_store_sink *s, const char *source, const char *message)
+{
+	if (!s->opt.on_error)
+		return;
+	char *src = escaped(source);
+	s->opt.on_error(s->opt.on_error_ctx, src, message);
+	free(src);
+}
+
 static void artifact_failed(struct pl_store_sink *s, const char *source, const char *message)
 {
 	s->stats.failed++;
-	if (s->opt.on_error)
-		s->opt.on_error(s->opt.on_error_ctx, source, message);
+	report_error(s, source, message);
 }
 
 /* The open group was rolled back: none of its artifacts is stored, and the
@@ -471,8 +363,7 @@ static void group_lost(struct pl_store_sink *s)
 	free(msg);
 	s->group.n = 0;
 	s->group.occurrences = 0;
-	free(s->cache.slots);
-	s->cache = (struct blob_cache){0};
+	pl_blob_cache_release(&s->cache);
 }
 
 static int group_commit(struct pl_store_sink *s)
@@ -514,30 +405,81 @@ static void remember_blobs(struct pl_store_sink *s, const struct pending *p)
 		int64_t n = 0;
 		for (size_t k = p->b[i].first; k < p->b[i].first + p->b[i].count; k++)
 			n += (int64_t)p->f[k].npos;
-		cache_add(&s->cache, p->b[i].sha256, n);
+		pl_blob_cache_add(&s->cache, p->b[i].sha256, n);
 	}
+}
+
+/* An artifact from an index (facts->meta) is named as the index names it;
+ * one that did not arrive whole is keyed by the hash the index gives, else
+ * by "unfetched:" and its URL (what arrived has no meaningful hash). */
+struct identity {
+	char *ecosystem, *project, *version, *filename, *url, *key;
+	int64_t upload_time;
+	int yanked;
+};
+
+static char *meta_or(const char *from_index, const char *parsed)
+{
+	return escaped(from_index && from_index[0] ? from_index : parsed);
+}
+
+static void identity_build(struct identity *id, const struct pending *p,
+			   const struct pl_file_facts *facts)
+{
+	const struct pl_artifact_meta *m = facts->meta;
+	const struct pl_artifact_meta none = {.upload_time = -1, .yanked = -1};
+	if (!m)
+		m = &none;
+	id->ecosystem = meta_or(m->ecosystem, p->id.ecosystem);
+	id->project = meta_or(m->project, p->id.project);
+	id->version = meta_or(m->version, p->id.version);
+	id->filename = meta_or(m->filename, base_name(p->source));
+	id->url = m->url ? escaped(m->url) : NULL;
+	if (m->sha256 && m->sha256[0])
+		id->key = pl_xstrdup(m->sha256);
+	else if (facts->fetch_failed)
+		id->key = pl_xasprintf("unfetched:%s", id->url ? id->url : p->source);
+	else
+		id->key = pl_xstrdup(facts->sha256);
+	id->upload_time = m->upload_time >= 0 ? m->upload_time : upload_time(facts->newest_mtime);
+	id->yanked = m->yanked;
+}
+
+static void identity_release(struct identity *id)
+{
+	free(id->ecosystem);
+	free(id->project);
+	free(id->version);
+	free(id->filename);
+	free(id->url);
+	free(id->key);
 }
 
 static void write_pending(struct pl_store_sink *s, struct pending *p,
 			  const struct pl_file_facts *facts)
 {
 	pl_package_id_finish(&p->id, p->source);
-	char *filename = escaped(base_name(p->source));
+	struct identity id;
+	identity_build(&id, p, facts);
 	const char *status = p->failed ? "error" : p->partial || facts->stopped_by_limit ? "partial"
 											    : "ok";
 	struct views v;
 	build_views(p, &v);
 	struct pl_store_artifact a = {
-		.ecosystem = p->id.ecosystem, .project = p->id.project, .version = p->id.version,
-		.filename = filename, .sha256 = facts->sha256, .size = facts->size,
-		.bytes_scanned = facts->bytes_scanned, .upload_time = upload_time(facts->newest_mtime),
+		.ecosystem = id.ecosystem, .project = id.project, .version = id.version,
+		.filename = id.filename, .sha256 = id.key, .size = facts->size,
+		.bytes_scanned = facts->bytes_scanned, .upload_time = id.upload_time,
 		.scan_time = (int64_t)time(NULL), .ruleset_version = s->ruleset, .status = status,
 		.error = p->error ? p->error : facts->stopped_by_limit ? "stopped by a limit" : NULL,
+		.url = id.url, .yanked = id.yanked,
 		.finds = v.finds, .nfinds = p->nf, .blobs = v.blobs, .nblobs = p->nb,
-		.replays = v.replays, .nreplays = p->nr};
+		.replays = v.replays, .nreplays = p->nr,
+		.contacts = p->id.contacts, .ncontacts = p->id.ncontacts,
+		.in_tx = s->opt.in_transaction, .in_tx_ctx = s->opt.in_transaction_ctx,
+		.source = p->source};
 	struct pl_store_written w = {0};
-	int rc = facts->sha256[0] ? pl_store_write_artifact(s->st, &a, s->opt.force, &w)
-				  : pl_error_set(PL_EINVAL, "no SHA-256 (scan without hash_inputs)");
+	int rc = id.key[0] ? pl_store_write_artifact(s->st, &a, s->opt.force, &w)
+			   : pl_error_set(PL_EINVAL, "no SHA-256 (scan without hash_inputs)");
 	if (rc < 0 && w.group_lost)
 		group_lost(s);
 	if (rc < 0)
@@ -547,13 +489,13 @@ static void write_pending(struct pl_store_sink *s, struct pending *p,
 	else
 		group_add(s, p, &w);
 	views_release(&v);
-	free(filename);
+	identity_release(&id);
 }
 
 static void sink_file_facts(void *ctx, const char *source, const struct pl_file_facts *facts)
 {
 	struct pl_store_sink *s = ctx;
-	struct pending *p = pending_get(s, source, 1);
+	struct pending *p = pending_get(s, source);
 	write_pending(s, p, facts);
 	pending_remove(s, p);
 }
@@ -561,8 +503,8 @@ static void sink_file_facts(void *ctx, const char *source, const struct pl_file_
 const struct pl_sink_ops pl_store_sink_ops = {
 	.finding = sink_finding,
 	.error = sink_error,
-	.warning = sink_warning,
-	.file_done = sink_file_done,
+	.warning = NULL,   /* nothing to keep */
+	.file_done = NULL, /* file_facts says it all */
 	.file_facts = sink_file_facts,
 	.metadata = sink_metadata,
 	.blob_seen = sink_blob_seen,
@@ -579,13 +521,18 @@ struct pl_store_sink *pl_store_sink_new(struct pl_store *st,
 	s->opt = *opt;
 	s->ruleset = pl_xstrdup(opt->ruleset_version ? opt->ruleset_version : "");
 	if (!opt->force)
-		cache_load(&s->cache, st, s->ruleset);
+		pl_blob_cache_load(&s->cache, st, s->ruleset);
 	return s;
 }
 
 void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_stats *out)
 {
 	*out = s->stats;
+}
+
+int pl_store_sink_flush(struct pl_store_sink *s)
+{
+	return s->finished ? 0 : group_commit(s);
 }
 
 int pl_store_sink_finish(struct pl_store_sink *s)
@@ -605,7 +552,7 @@ void pl_store_sink_free(struct pl_store_sink *s)
 	(void)pl_store_sink_finish(s); /* failures went to on_error */
 	free(s->group.sources);
 	free(s->p);
-	free(s->cache.slots);
+	pl_blob_cache_release(&s->cache);
 	free(s->ruleset);
 	free(s);
 }

@@ -57,6 +57,54 @@ static const char *const migrations[] = {
 	"  SELECT s.id AS secret_id, COALESCE((SELECT v.status FROM validations v\n"
 	"    WHERE v.secret_id = s.id ORDER BY v.checked_at DESC, v.id DESC LIMIT 1),\n"
 	"    'unchecked') AS status FROM secrets s;\n",
+	/* 2: registry sources (issue 5): where an artifact came from and whether
+	 * the index yanked it; the queues of crawl and follow. */
+	"ALTER TABLE artifacts ADD COLUMN url TEXT;\n"
+	"ALTER TABLE artifacts ADD COLUMN yanked INTEGER;\n"
+	"CREATE INDEX artifacts_url ON artifacts (url);\n"
+	"CREATE TABLE queue (\n"
+	"  queue TEXT NOT NULL, ecosystem TEXT NOT NULL, project TEXT NOT NULL,\n"
+	"  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'error')),\n"
+	"  serial BIGINT, error TEXT, updated BIGINT NOT NULL,\n"
+	"  PRIMARY KEY (queue, ecosystem, project));\n"
+	"CREATE INDEX queue_status ON queue (queue, ecosystem, status);\n",
+	/* 3: scale-out (issue 7): the work queue and the workers. Workers need
+	 * PostgreSQL (src/store/work.c); the tables keep both schemas at one
+	 * version. */
+	"CREATE TABLE work (\n"
+	"  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, ecosystem TEXT NOT NULL,\n"
+	"  project TEXT NOT NULL, version TEXT NOT NULL, filename TEXT NOT NULL, url TEXT,\n"
+	"  path TEXT, sha256 TEXT, integrity TEXT, size BIGINT, upload_time BIGINT,\n"
+	"  yanked INTEGER, priority INTEGER NOT NULL DEFAULT 0,\n"
+	"  status TEXT NOT NULL DEFAULT 'queued'\n"
+	"    CHECK (status IN ('queued', 'leased', 'done', 'failed')),\n"
+	"  attempts INTEGER NOT NULL DEFAULT 0, not_before BIGINT NOT NULL DEFAULT 0,\n"
+	"  worker TEXT, lease BIGINT, lease_until BIGINT, error TEXT,\n"
+	"  added BIGINT NOT NULL, started BIGINT, finished BIGINT,\n"
+	"  CHECK ((url IS NULL) <> (path IS NULL)));\n"
+	"CREATE INDEX work_next ON work (priority DESC, id) WHERE status = 'queued';\n"
+	"CREATE INDEX work_leased ON work (lease_until) WHERE status = 'leased';\n"
+	"CREATE INDEX work_finished ON work (finished) WHERE status = 'done';\n"
+	"CREATE INDEX work_failed ON work (id) WHERE status = 'failed';\n"
+	"CREATE TABLE workers (\n"
+	"  id TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, jobs INTEGER NOT NULL,\n"
+	"  started BIGINT NOT NULL, last_seen BIGINT NOT NULL,\n"
+	"  state TEXT NOT NULL CHECK (state IN ('running', 'stopping', 'stopped')),\n"
+	"  done BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0);\n",
+	/* 4: disclosure (issue 8): owner contacts from each artifact's metadata,
+	 * and each secret's disclosure state per project (src/store/disclose.c). */
+	"CREATE TABLE contacts (\n"
+	"  artifact_id BIGINT NOT NULL REFERENCES artifacts (id) ON DELETE CASCADE,\n"
+	"  seq INTEGER NOT NULL, role TEXT NOT NULL, name TEXT, email TEXT, url TEXT,\n"
+	"  PRIMARY KEY (artifact_id, seq));\n"
+	"CREATE TABLE disclosures (\n"
+	"  secret_id BIGINT NOT NULL REFERENCES secrets (id),\n"
+	"  ecosystem TEXT NOT NULL, project TEXT NOT NULL,\n"
+	"  state TEXT NOT NULL CHECK (state IN ('new', 'notified', 'rotated', 'fixed')),\n"
+	"  state_at BIGINT NOT NULL, notified_at BIGINT, rotated_at BIGINT,\n"
+	"  fixed_version TEXT, fixed_at BIGINT,\n"
+	"  PRIMARY KEY (secret_id, ecosystem, project));\n"
+	"CREATE INDEX disclosures_project ON disclosures (ecosystem, project);\n",
 };
 
 struct sq_stmt {
@@ -256,14 +304,13 @@ static int sq_open(const char *url, enum pl_store_mode mode, void **conn)
 	int rc = sqlite3_open_v2(url, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		int code = rc == SQLITE_CANTOPEN && mode == PL_STORE_EXISTING ? PL_ENOTFOUND : PL_EIO;
-		pl_error_set(code, "cannot open the store %s: %s", url,
-			     c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		pl_error_set(code, "cannot open it: %s", c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		sq_close(c);
 		return code;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	if (sqlite3_busy_timeout(c->db, SQ_BUSY_MS) != SQLITE_OK || sq_script(c, sq_setup) < 0) {
-		rc = pl_error_set(PL_EIO, "cannot use the store %s: %s", url, pl_error_message());
+		rc = pl_store_error_context(PL_EIO, "cannot use it");
 		sq_close(c);
 		return rc;
 	}

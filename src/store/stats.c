@@ -86,11 +86,14 @@ static const char persist_sql[] =
 	" AND rel.version = sr.version)"
 	" SELECT s.fingerprint, s.rule, s.redacted, f.ecosystem, f.project, f.version, f.t,"
 	" l.version, l.t, f.releases, n.version,"
-	" CASE WHEN l.version = n.version THEN 1 ELSE 0 END"
+	" CASE WHEN l.version = n.version THEN 1 ELSE 0 END,"
+	" COALESCE(d.state, 'new'), d.notified_at, d.state_at, d.fixed_version"
 	" FROM srt f JOIN srt l ON l.secret_id = f.secret_id AND l.ecosystem = f.ecosystem"
 	" AND l.project = f.project AND l.rl = 1"
 	" JOIN secrets s ON s.id = f.secret_id"
 	" JOIN newest n ON n.ecosystem = f.ecosystem AND n.project = f.project"
+	" LEFT JOIN disclosures d ON d.secret_id = f.secret_id AND d.ecosystem = f.ecosystem"
+	" AND d.project = f.project"
 	" WHERE f.rf = 1 ORDER BY s.rule, s.fingerprint, f.ecosystem, f.project";
 
 static const char artifacts_sql[] =
@@ -171,7 +174,7 @@ static int row_where(void *ctx, size_t n, const char *const *v)
 
 static int row_persist(void *ctx, size_t n, const char *const *v)
 {
-	if (need(n, 12))
+	if (need(n, 16))
 		return PL_EIO;
 	struct pl_stats_persist *p = grow_one(ctx);
 	*p = (struct pl_stats_persist){
@@ -179,7 +182,9 @@ static int row_persist(void *ctx, size_t n, const char *const *v)
 		.ecosystem = str(v[3]), .project = str(v[4]), .first_version = str(v[5]),
 		.first_time = pl_store_int(v[6], -1), .last_version = str(v[7]),
 		.last_time = pl_store_int(v[8], -1), .releases = u(v[9]),
-		.newest_version = str(v[10]), .still = u(v[11]) != 0};
+		.newest_version = str(v[10]), .still = u(v[11]) != 0, .state = str(v[12]),
+		.notified_at = pl_store_int(v[13], -1), .state_at = pl_store_int(v[14], -1),
+		.fixed_version = v[15] ? str(v[15]) : NULL};
 	return 0;
 }
 
@@ -262,7 +267,8 @@ void pl_stats_release(struct pl_stats *s)
 	for (size_t i = 0; i < s->npersist; i++) {
 		struct pl_stats_persist *p = &s->persist[i];
 		char *strs[] = {p->fingerprint, p->rule, p->redacted, p->ecosystem, p->project,
-				p->first_version, p->last_version, p->newest_version};
+				p->first_version, p->last_version, p->newest_version,
+				p->state, p->fixed_version};
 		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
 			free(strs[k]);
 	}

@@ -38,6 +38,13 @@ int pl_store_exec(struct pl_store *st, const char *sql, const struct pl_sql_valu
 	return st->ops->query(st->conn, sql, params, nparams, NULL, NULL);
 }
 
+int pl_store_error_context(int code, const char *context)
+{
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "%s", pl_error_message());
+	return pl_error_set(code, "%s: %s", context, msg);
+}
+
 int64_t pl_store_int(const char *s, int64_t def)
 {
 	if (!s)
@@ -194,21 +201,28 @@ static int apply_migrations(struct pl_store *st)
 		rc = st->ops->script(st->conn, st->ops->migrations[i]);
 		if (rc == 0)
 			rc = pl_store_exec(st, "INSERT INTO schema_version (version) VALUES ($1)", &p, 1);
-		if (rc < 0)
-			pl_error_set(rc, "schema migration %zu failed: %s", i + 1, pl_error_message());
+		if (rc < 0) {
+			char what[64];
+			snprintf(what, sizeof(what), "schema migration %zu failed", i + 1);
+			pl_store_error_context(rc, what);
+		}
 	}
 	return rc;
 }
 
 /* Migrations run in one transaction, under a lock: concurrent first runs
  * (several workers on one PostgreSQL) apply each migration once. */
-static int migrate(struct pl_store *st)
+static int migrate(struct pl_store *st, enum pl_store_mode mode)
 {
 	int current;
-	if (pl_store_schema_version(st, &current) == 0 && current == pl_store_schema_latest(st))
+	int rc = pl_store_schema_version(st, &current);
+	if (rc == 0 && current == pl_store_schema_latest(st))
 		return 0; /* up to date: nothing to write (a read-only store is fine) */
+	if (rc < 0 && mode == PL_STORE_EXISTING)
+		return pl_error_set(PL_ENOTFOUND, "not a pkgleaks store (no schema_version table):"
+						  " scan into it first (pkgleaks scan --db)");
 	pl_error_clear();
-	int rc = pl_store_begin(st);
+	rc = pl_store_begin(st);
 	if (rc == 0 && st->ops->lock_schema_sql[0])
 		rc = pl_store_exec(st, st->ops->lock_schema_sql, NULL, 0);
 	if (rc == 0)
@@ -265,9 +279,11 @@ int pl_store_open(const char *url, enum pl_store_mode mode, struct pl_store **ou
 	st->display = display_name(url);
 	int rc = ops->open(url, mode, &st->conn);
 	if (rc == 0)
-		rc = migrate(st);
+		rc = migrate(st, mode);
 	if (rc < 0) {
-		pl_error_set(rc, "store %s: %s", st->display, pl_error_message());
+		char *what = pl_xasprintf("store %s", st->display);
+		pl_store_error_context(rc, what);
+		free(what);
 		pl_store_free(st);
 		return rc;
 	}

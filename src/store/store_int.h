@@ -104,6 +104,11 @@ int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
 			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
 			 pl_sql_row_fn fn, void *ctx);
 
+/* Puts context before the current error message: "context: message".
+ * (pl_error_set cannot take pl_error_message() as an argument: it writes
+ * the buffer it would read.) Returns code. */
+int pl_store_error_context(int code, const char *context);
+
 /* Parses a decimal column value (NULL gives def). */
 int64_t pl_store_int(const char *s, int64_t def);
 
@@ -143,12 +148,22 @@ struct pl_store_artifact {
 	const char *ruleset_version;
 	const char *status; /* ok, partial, error */
 	const char *error;  /* NULL when ok */
+	const char *url;    /* where a registry download came from, or NULL */
+	int yanked;         /* the index yanked it: 1, 0, or -1 unknown (NULL) */
 	const struct pl_store_find *finds;
 	size_t nfinds;
 	const struct pl_store_blob *blobs;
 	size_t nblobs;
 	const struct pl_store_replay *replays;
 	size_t nreplays;
+	const struct pl_contact *contacts; /* from its metadata (issue 8) */
+	size_t ncontacts;
+	/* More writes in the same transaction (pl_store_sink_options
+	 * .in_transaction), or NULL; given source, and the status stored. */
+	int (*in_tx)(void *ctx, struct pl_store *st, const char *source, const char *status,
+		     const char *error);
+	void *in_tx_ctx;
+	const char *source;
 };
 
 /* What writing one artifact did. */
@@ -180,10 +195,54 @@ int pl_store_group_commit(struct pl_store *st);
  * was never scanned under it (or on error, with the message set). */
 int64_t pl_store_blob_findings(struct pl_store *st, const char *sha256, const char *ruleset);
 
+/* ---- blobs already stored, in memory (cache.c) ----
+ *
+ * blob_seen is asked for every blob under the scan's lock; a query each
+ * time is a round trip on PostgreSQL. When the store holds at most
+ * PL_BLOB_CACHE_MAX blobs under the ruleset they are loaded once, and a
+ * miss then needs no query; what the run commits is added. Past the cap a
+ * miss asks the store. Another process writing the same store meanwhile
+ * only costs matching a blob again (rows are written idempotently). */
+#define PL_BLOB_CACHE_MAX 200000
+
+struct pl_blob_slot {
+	uint64_t key[4]; /* the SHA-256; all zero = empty slot */
+	int64_t nfindings;
+};
+
+struct pl_blob_cache {
+	struct pl_blob_slot *slots; /* NULL: no cache, ask the store */
+	size_t cap, count;          /* cap is a power of two, at most half full */
+	int complete;               /* every stored blob is in it: a miss is an answer */
+};
+
+/* Loads the blobs stored under ruleset, or leaves the cache empty and
+ * incomplete when there are more than PL_BLOB_CACHE_MAX. */
+void pl_blob_cache_load(struct pl_blob_cache *c, struct pl_store *st, const char *ruleset);
+/* Records a stored blob (hex SHA-256); past the cap the cache stops being
+ * complete. */
+void pl_blob_cache_add(struct pl_blob_cache *c, const char *sha256, int64_t nfindings);
+/* The blob's nfindings, -1 when it is not in the cache. */
+int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *sha256);
+void pl_blob_cache_release(struct pl_blob_cache *c);
+
 /* ---- raw secrets (crypto.c) ---- */
 
 /* Seals a raw value for the fingerprint: a new base64 string the caller frees. */
 char *pl_store_seal(const struct pl_store *st, const char *fingerprint, const char *secret,
 		    size_t len);
+
+/* ---- disclosure (disclose.c, issue 8) ---- */
+
+/* Writes an artifact's contacts; existed: replace the ones it had. */
+int pl_store_write_contacts(struct pl_store *st, int64_t artifact_id,
+			    const struct pl_contact *c, size_t n, int existed);
+/* An artifact left unchanged that has no contacts stored (it was written
+ * before they were kept) gets these. */
+int pl_store_contacts_backfill(struct pl_store *st, const char *sha256,
+			       const struct pl_contact *c, size_t n);
+/* pl_store_disclosure_refresh of one project named exactly as stored. */
+int pl_store_disclosure_refresh_project(struct pl_store *st, const char *ecosystem,
+					const char *project, int64_t now);
 
 #endif

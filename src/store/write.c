@@ -132,20 +132,23 @@ static int upsert_artifact(struct pl_store *st, const struct pl_store_artifact *
 		pl_sql_text(a->filename), pl_sql_text(a->sha256), pl_sql_int((int64_t)a->size),
 		pl_sql_int_or_null(a->upload_time), pl_sql_int(a->scan_time),
 		pl_sql_text(a->ruleset_version), pl_sql_text(a->status), pl_sql_text(a->error),
-		pl_sql_int((int64_t)a->bytes_scanned),
+		pl_sql_int((int64_t)a->bytes_scanned), pl_sql_text(a->url),
+		pl_sql_int_or_null(a->yanked),
 	};
 	*id = -1;
 	int rc = pl_store_query(
 		st,
 		"INSERT INTO artifacts (ecosystem, project, version, filename, sha256, size,"
-		" upload_time, scan_time, ruleset_version, status, error, bytes_scanned)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		" upload_time, scan_time, ruleset_version, status, error, bytes_scanned, url, yanked)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 		" ON CONFLICT (sha256) DO UPDATE SET ecosystem = excluded.ecosystem,"
 		" project = excluded.project, version = excluded.version,"
 		" filename = excluded.filename, size = excluded.size,"
 		" upload_time = excluded.upload_time, scan_time = excluded.scan_time,"
 		" ruleset_version = excluded.ruleset_version, status = excluded.status,"
-		" error = excluded.error, bytes_scanned = excluded.bytes_scanned RETURNING id",
+		" error = excluded.error, bytes_scanned = excluded.bytes_scanned,"
+		" url = COALESCE(excluded.url, artifacts.url),"
+		" yanked = COALESCE(excluded.yanked, artifacts.yanked) RETURNING id",
 		p, sizeof(p) / sizeof(p[0]), take_id, id);
 	if (rc == 0 && *id < 0)
 		rc = pl_error_set(PL_EIO, "store: no id for artifact %s", a->sha256);
@@ -352,6 +355,12 @@ static int write_rows(struct pl_store *st, const struct pl_store_artifact *a, in
 	p[0] = pl_sql_int(aid);
 	if (rc == 0 && existed)
 		rc = pl_store_exec(st, "DELETE FROM occurrences WHERE artifact_id = $1", p, 1);
+	if (rc == 0 && a->url && strcmp(a->status, "error") != 0) {
+		/* A download that failed before (no hash known) is now whole. */
+		struct pl_sql_value u[] = {pl_sql_text(a->url), pl_sql_text(a->sha256)};
+		rc = pl_store_exec(st, "DELETE FROM artifacts WHERE url = $1 AND sha256 <> $2"
+				       " AND sha256 LIKE 'unfetched:%'", u, 2);
+	}
 	if (rc == 0)
 		rc = write_secrets(st, &ids);
 	if (rc == 0)
@@ -360,6 +369,11 @@ static int write_rows(struct pl_store *st, const struct pl_store_artifact *a, in
 		rc = write_blobs(st, a, &ids);
 	if (rc == 0)
 		rc = write_replays(st, a, aid, &out->replayed);
+	if (rc == 0)
+		rc = pl_store_write_contacts(st, aid, a->contacts, a->ncontacts, existed);
+	/* A new release can fix a leak of an older one (issue 8). */
+	if (rc == 0)
+		rc = pl_store_disclosure_refresh_project(st, a->ecosystem, a->project, a->scan_time);
 	out->occurrences += out->replayed;
 	secret_ids_release(&ids);
 	return rc;
@@ -372,9 +386,11 @@ static int write_or_keep(struct pl_store *st, const struct pl_store_artifact *a,
 	struct pl_sql_value sha = pl_sql_text(a->sha256);
 	int rc = pl_store_query(st, "SELECT status, ruleset_version FROM artifacts WHERE sha256 = $1",
 				&sha, 1, take_state, &state);
-	if (rc == 0 && state.whole && !force)
+	if (rc == 0 && state.whole && !force) {
 		out->unchanged = 1;
-	else if (rc == 0)
+		/* Stored before contacts were kept: add them now. */
+		rc = pl_store_contacts_backfill(st, a->sha256, a->contacts, a->ncontacts);
+	} else if (rc == 0)
 		rc = write_rows(st, a, state.found, out);
 	return rc;
 }
@@ -386,7 +402,12 @@ int pl_store_write_artifact(struct pl_store *st, const struct pl_store_artifact 
 	int rc = st->in_tx ? 0 : pl_store_begin(st);
 	if (rc == 0)
 		rc = pl_store_exec(st, "SAVEPOINT artifact", NULL, 0);
-	if (rc == 0 && (rc = write_or_keep(st, a, force, out)) == 0)
+	if (rc == 0)
+		rc = write_or_keep(st, a, force, out);
+	if (rc == 0 && a->in_tx)
+		rc = a->in_tx(a->in_tx_ctx, st, a->source, out->unchanged ? "ok" : a->status,
+			      out->unchanged ? NULL : a->error);
+	if (rc == 0)
 		rc = pl_store_exec(st, "RELEASE SAVEPOINT artifact", NULL, 0);
 	if (rc == 0)
 		return 0;

@@ -60,15 +60,28 @@ pg_start() {
 	local try
 	for try in 1 2 3; do
 		PG_PORT=$(pg_free_port)
-		if "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-			-o "-p $PG_PORT -k $PG_DIR/sock -c listen_addresses=127.0.0.1 -c fsync=off" \
-			start >/dev/null 2>&1; then
+		if pg_ctl_start; then
 			PG_URL_BASE="postgresql://postgres@127.0.0.1:$PG_PORT"
 			return 0
 		fi
 	done
 	PG_ERROR="the PostgreSQL server did not start: $(tail -n 5 "$PG_DIR/server.log")"
 	return 1
+}
+
+# pg_ctl_start: starts the server of $PG_DIR on $PG_PORT (pg_start, pg_restart).
+pg_ctl_start() {
+	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+		-o "-p $PG_PORT -k $PG_DIR/sock -c listen_addresses=127.0.0.1 -c fsync=off" \
+		start >/dev/null 2>&1
+}
+
+# pg_restart SECONDS: stops the server (fast: clients are cut off), waits,
+# starts it again on the same port (a fault for the tests).
+pg_restart() {
+	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || return 1
+	sleep "$1"
+	pg_ctl_start
 }
 
 # pg_psql DB SQL...: runs SQL in database DB as postgres over TCP.

@@ -71,6 +71,25 @@ static void test_filters(void)
 	CHECK(pl_is_placeholder("xxxxxxxxxxxx", 12));
 	CHECK(pl_is_placeholder("Password", 8));
 	CHECK(!pl_is_placeholder("Zk39fQmw2Lr", 11));
+	/* placeholders seen in real packages (docs/precision.md) */
+	const char *fillers[] = {
+		"12345678abcdef", "1234567890abcdef", "abcdefghijklmno1234", "abc123def456",
+		"abcdefghijklmnopqrstuvwxyz123456", "1234-5678-91000", "test123456",
+		"ABC123abc123ABC123abc123ABC123ab", "oplog_reader_password", "randompassword",
+		"(whatever)", "[new_password]", "%CHECK_POINT_PASSWORD%", "{#{password}}",
+		"ABAQDAwXxn7kIMNWzcDfo...", "sk_live_4eC39Hq\xe2\x80\xa6",
+	};
+	for (size_t i = 0; i < sizeof(fillers) / sizeof(fillers[0]); i++)
+		CHECK(pl_is_placeholder(fillers[i], strlen(fillers[i])));
+	const char *keys[] = {
+		"Tz8#mQ4vLw2x", "A5b1C3d2E9f8G7h6", "(Xk29fjQpLm4", "9775a026f1ca7d1c6c5af9d94d9595a4",
+		"Netapp123456", "bobdole1234566", /* weak, but a person's password */
+		/* a run of six inside a long value is chance, not filler */
+		"Xk29fjQpLm4sTz8123456Vb7QzLp2Wd7RkTq8Zx3L", "loader@demo-project-123456.iam",
+		"MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDL45vSN",
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		CHECK(!pl_is_placeholder(keys[i], strlen(keys[i])));
 	const char *good = "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";
 	const char *bad = "ghp_T6Wa4Ke3gzzQz46GRvJC21Xkjk7IDsSNcE0m";
 	CHECK(pl_checksum_ok(PL_CHECKSUM_GITHUB_CRC32, good, 40));

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Throughput of the network path against the disk path (issue 5).
+
+    python3 bench/registry.py [--copies N] [--runs R] [--pkgleaks BIN] [--corpus DIR]
+
+Makes N copies of the shared corpus's packages (copy k > 0 is a new release
+of each project: other bytes, same content, so every file is an artifact of
+its own), serves them with the fake index (tests/registry/fake_index.py
+--pypi-all) on loopback, and times, best of R runs, each pair:
+
+  store    scan --db fresh.db DIR            vs  crawl --db fresh.db --all --all-versions
+  rescan   the same with --rescan (every blob matched, no dedup)
+  report   scan -f jsonl DIR (no store)      vs  pypi --all-versions -f jsonl NAMES...
+
+and prints MB/s of package files for both and their ratio (goal: >= 0.9).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "registry"))
+import fake_index  # noqa: E402
+
+
+def release_name(filename, k):
+    """The file name of copy k as a new release: VERSION.postK."""
+    project, version, _ = fake_index.parse_name(filename)
+    new = "%s.post%d" % (version, k)
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        parts[1] = new
+        return "-".join(parts)
+    if filename.endswith(".deb"):
+        parts = filename.split("_")
+        parts[1] = new
+        return "_".join(parts)
+    return filename.replace("-" + version, "-" + new, 1)
+
+
+def make_tree(corpus, out, copies):
+    total = 0
+    for dirpath, _, names in os.walk(os.path.join(corpus, "packages")):
+        for name in sorted(names):
+            if not fake_index.parse_name(name):
+                continue
+            data = open(os.path.join(dirpath, name), "rb").read()
+            for k in range(copies):
+                d = os.path.join(out, str(k))
+                os.makedirs(d, exist_ok=True)
+                fn = name if k == 0 else release_name(name, k)
+                blob = data if k == 0 else fake_index.variant(data, fn)
+                with open(os.path.join(d, fn), "wb") as f:
+                    f.write(blob)
+                total += len(blob)
+    return total
+
+
+def timed(cmd, cwd):
+    t = time.monotonic()
+    r = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    dt = time.monotonic() - t
+    if r.returncode not in (0, 1):
+        sys.exit("bench: %s failed (%d): %s" % (cmd[1], r.returncode, r.stderr.decode()[-800:]))
+    return dt
+
+
+def best(make_cmd, runs, work):
+    times = []
+    for i in range(runs):
+        db = os.path.join(work, "run.db")
+        for ext in ("", "-wal", "-shm"):
+            if os.path.exists(db + ext):
+                os.unlink(db + ext)
+        times.append(timed(make_cmd(db), work))
+    return min(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--copies", type=int, default=8)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--pkgleaks", default=os.path.join(ROOT, "build", "pkgleaks"))
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "corpus"))
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="pkgleaks-bench-registry-")
+    tree = os.path.join(work, "tree")
+    total = make_tree(a.corpus, tree, a.copies)
+    nfiles = sum(len(f) for _, _, f in os.walk(tree))
+    portf = os.path.join(work, "port")
+    srv = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "registry", "fake_index.py"),
+                            "--root", tree, "--port-file", portf, "--pypi-all"],
+                           stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if os.path.exists(portf):
+                break
+            time.sleep(0.05)
+        url = "http://127.0.0.1:%s" % open(portf).read()
+        with urllib.request.urlopen(url + "/_control/state") as r:
+            names = sorted({f["project"] for f in json.load(r)["files"] if f["eco"] == "pypi"})
+        pk = a.pkgleaks
+        net = ["--index-url", url, "-q", "--no-progress"]
+        pairs = [
+            ("store", lambda db: [pk, "scan", "--db", db, "-q", tree],
+             lambda db: [pk, "crawl", "--db", db, "--all", "--all-versions"] + net),
+            ("rescan", lambda db: [pk, "scan", "--rescan", "--db", db, "-q", tree],
+             lambda db: [pk, "crawl", "--rescan", "--db", db, "--all", "--all-versions"] + net),
+            ("report", lambda db: [pk, "scan", "-f", "jsonl", "-q", tree],
+             lambda db: [pk, "pypi", "--all-versions", "-f", "jsonl"] + net + names),
+        ]
+        print("pkgleaks: %s" % subprocess.run([pk, "--version"], capture_output=True,
+                                                text=True).stdout.strip())
+        print("machine: %d cores; load %s" % (os.cpu_count(), open("/proc/loadavg").read().split()[0]))
+        print("tree: %d files, %.1f MB (%d copies of the corpus), index %s" %
+              (nfiles, total / 1e6, a.copies, url))
+        print("%-8s %10s %10s %10s %10s %7s" % ("mode", "disk s", "disk MB/s", "net s", "net MB/s",
+                                               "net/disk"))
+        for mode, disk_cmd, net_cmd in pairs:
+            d = best(disk_cmd, a.runs, work)
+            n = best(net_cmd, a.runs, work)
+            print("%-8s %10.2f %10.1f %10.2f %10.1f %7.2f" % (mode, d, total / 1e6 / d, n,
+                                                             total / 1e6 / n, d / n))
+    finally:
+        srv.terminate()
+        srv.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+/* Blobs already stored, in memory (see pl_blob_cache in store_int.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+#include "util/alloc.h"
+
+static int sha_key(const char *hex, uint64_t key[4])
+{
+	for (int w = 0; w < 4; w++) {
+		uint64_t v = 0;
+		for (int i = 0; i < 16; i++) {
+			char c = hex[w * 16 + i];
+			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (d < 0)
+				return -1;
+			v = v << 4 | (uint64_t)d;
+		}
+		key[w] = v;
+	}
+	return key[0] | key[1] | key[2] | key[3] ? 0 : -1; /* all zero marks an empty slot */
+}
+
+static int used(const struct pl_blob_slot *s)
+{
+	return (s->key[0] | s->key[1] | s->key[2] | s->key[3]) != 0;
+}
+
+/* Open addressing, linear probing: the slot holding key, or the empty one
+ * where it would go. */
+static struct pl_blob_slot *cache_slot(const struct pl_blob_cache *c, const uint64_t key[4])
+{
+	size_t i = (size_t)key[0] & (c->cap - 1);
+	while (used(&c->slots[i])) {
+		if (memcmp(c->slots[i].key, key, sizeof(c->slots[i].key)) == 0)
+			return &c->slots[i];
+		i = (i + 1) & (c->cap - 1);
+	}
+	return &c->slots[i];
+}
+
+static void grow(struct pl_blob_cache *c)
+{
+	struct pl_blob_cache bigger = {pl_xcalloc(2 * c->cap, sizeof(struct pl_blob_slot)),
+				       2 * c->cap, c->count, c->complete};
+	for (size_t i = 0; i < c->cap; i++)
+		if (used(&c->slots[i]))
+			*cache_slot(&bigger, c->slots[i].key) = c->slots[i];
+	free(c->slots);
+	*c = bigger;
+}
+
+void pl_blob_cache_add(struct pl_blob_cache *c, const char *sha256, int64_t nfindings)
+{
+	uint64_t key[4];
+	if (!c->slots || sha_key(sha256, key) < 0)
+		return;
+	if (c->count >= PL_BLOB_CACHE_MAX) {
+		c->complete = 0; /* full: misses ask the store from now on */
+		return;
+	}
+	if (2 * (c->count + 1) > c->cap)
+		grow(c);
+	struct pl_blob_slot *slot = cache_slot(c, key);
+	c->count += !used(slot);
+	memcpy(slot->key, key, sizeof(key));
+	slot->nfindings = nfindings;
+}
+
+int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *sha256)
+{
+	uint64_t key[4];
+	if (!c->slots || sha_key(sha256, key) < 0)
+		return -1;
+	const struct pl_blob_slot *slot = cache_slot(c, key);
+	return used(slot) ? slot->nfindings : -1;
+}
+
+static int take_blob(void *ctx, size_t ncols, const char *const *v)
+{
+	struct pl_blob_cache *c = ctx;
+	if (ncols >= 2 && v[0])
+		pl_blob_cache_add(c, v[0], pl_store_int(v[1], 0));
+	return 0;
+}
+
+void pl_blob_cache_load(struct pl_blob_cache *c, struct pl_store *st, const char *ruleset)
+{
+	*c = (struct pl_blob_cache){pl_xcalloc(1024, sizeof(struct pl_blob_slot)), 1024, 0, 1};
+	struct pl_sql_value p[] = {pl_sql_text(ruleset), pl_sql_int(PL_BLOB_CACHE_MAX + 1)};
+	if (pl_store_query(st, "SELECT sha256, nfindings FROM blobs WHERE ruleset_version = $1"
+			       " LIMIT $2", p, 2, take_blob, c) < 0 || !c->complete) {
+		/* Too many (or unreadable): keep none, ask the store each time. */
+		pl_blob_cache_release(c);
+	}
+}
+
+void pl_blob_cache_release(struct pl_blob_cache *c)
+{
+	free(c->slots);
+	*c = (struct pl_blob_cache){0};
+}
