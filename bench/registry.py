@@ -12,11 +12,14 @@ its own), serves them with the fake index (tests/registry/fake_index.py
   rescan   the same with --rescan (every blob matched, no dedup)
   report   scan -f jsonl DIR (no store)      vs  pypi --all-versions -f jsonl NAMES...
 
-and prints MB/s of package files for both and their ratio (goal: >= 0.9).
+and prints wall time, MB/s of package files and CPU seconds (user + sys of
+pkgleaks; the fake index's own CPU is not counted) for both, and the ratio of
+throughputs (goal: >= 0.9). Only comparable on an otherwise idle machine.
 """
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -62,24 +65,33 @@ def make_tree(corpus, out, copies):
     return total
 
 
+def cpu_children():
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
 def timed(cmd, cwd):
+    c = cpu_children()
     t = time.monotonic()
     r = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     dt = time.monotonic() - t
     if r.returncode not in (0, 1):
         sys.exit("bench: %s failed (%d): %s" % (cmd[1], r.returncode, r.stderr.decode()[-800:]))
-    return dt
+    return dt, cpu_children() - c
 
 
 def best(make_cmd, runs, work):
-    times = []
+    """The fastest run's wall time, and the least CPU time (user + sys) of pkgleaks."""
+    times, cpus = [], []
     for i in range(runs):
         db = os.path.join(work, "run.db")
         for ext in ("", "-wal", "-shm"):
             if os.path.exists(db + ext):
                 os.unlink(db + ext)
-        times.append(timed(make_cmd(db), work))
-    return min(times)
+        t, c = timed(make_cmd(db), work)
+        times.append(t)
+        cpus.append(c)
+    return min(times), min(cpus)
 
 
 def main():
@@ -120,13 +132,13 @@ def main():
         print("machine: %d cores; load %s" % (os.cpu_count(), open("/proc/loadavg").read().split()[0]))
         print("tree: %d files, %.1f MB (%d copies of the corpus), index %s" %
               (nfiles, total / 1e6, a.copies, url))
-        print("%-8s %10s %10s %10s %10s %7s" % ("mode", "disk s", "disk MB/s", "net s", "net MB/s",
-                                               "net/disk"))
+        print("%-8s %8s %9s %8s %8s %9s %8s %9s" % ("mode", "disk s", "disk MB/s", "disk cpu",
+                                                   "net s", "net MB/s", "net cpu", "net/disk"))
         for mode, disk_cmd, net_cmd in pairs:
-            d = best(disk_cmd, a.runs, work)
-            n = best(net_cmd, a.runs, work)
-            print("%-8s %10.2f %10.1f %10.2f %10.1f %7.2f" % (mode, d, total / 1e6 / d, n,
-                                                             total / 1e6 / n, d / n))
+            d, dc = best(disk_cmd, a.runs, work)
+            n, nc = best(net_cmd, a.runs, work)
+            print("%-8s %8.2f %9.1f %8.2f %8.2f %9.1f %8.2f %9.2f" % (
+                mode, d, total / 1e6 / d, dc, n, total / 1e6 / n, nc, d / n))
     finally:
         srv.terminate()
         srv.wait()

@@ -225,14 +225,14 @@ const char *pl_work_outcome_name(enum pl_work_outcome o);
 
 /* Marks a leased item done (error NULL) or failed (error set: queued again
  * after retry_delay * 2^(attempts - 1) seconds, or parked once it has had
- * max_attempts), if lease is still its token; counts it for worker. Runs
- * in the open transaction when there is one (the artifact's), so the
- * artifact and its item commit together. */
-int pl_store_work_finish(struct pl_store *st, int64_t id, int64_t lease, const char *worker,
-			 const char *error, int max_attempts, double retry_delay,
-			 enum pl_work_outcome *out);
+ * max_attempts), if lease is still its token. Runs in the open transaction
+ * when there is one (the artifact's), so the artifact and its item commit
+ * together; it locks that one row only. */
+int pl_store_work_finish(struct pl_store *st, int64_t id, int64_t lease, const char *error,
+			 int max_attempts, double retry_delay, enum pl_work_outcome *out);
 /* Gives a leased item back (not counted as an attempt): a worker stopping,
- * or one that lost its store mid-item. No-op when lease is not its token. */
+ * or one that lost its store mid-item. 1 when it was given back; 0 when
+ * lease is not its token, or a transaction is finishing it right now. */
 int pl_store_work_release(struct pl_store *st, int64_t id, int64_t lease, const char *why);
 /* Pushes the expiry of the leases given forward to now + lease_seconds. */
 int pl_store_work_renew(struct pl_store *st, const int64_t *leases, size_t n,
@@ -266,13 +266,18 @@ struct pl_worker_info {
 	unsigned jobs;
 	int64_t started, last_seen; /* Unix seconds */
 	uint64_t leased;            /* items it holds now */
-	uint64_t done, failed;      /* items it finished, attempts that failed */
+	uint64_t done, failed;      /* items it finished, attempts that failed (as of its
+	                               last beat, since it started) */
 	uint64_t recent;            /* items it finished in the status window */
 };
 
-/* Records a heartbeat of worker id (host, pid, jobs) in state. */
+/* Records a heartbeat of worker id (host, pid, jobs) in state, with the
+ * items it finished and the attempts that failed since it started (first:
+ * this is its first beat, which starts its row afresh). Never waits for an
+ * item's transaction: the counters are the process's, not written there. */
 int pl_store_worker_beat(struct pl_store *st, const char *id, const char *host, int64_t pid,
-			 unsigned jobs, const char *state);
+			 unsigned jobs, const char *state, uint64_t done, uint64_t failed,
+			 int first);
 
 struct pl_work_status {
 	uint64_t queued;   /* ready or waiting for a retry delay */
@@ -280,7 +285,8 @@ struct pl_work_status {
 	uint64_t leased;   /* being worked on */
 	uint64_t expired;  /* ...of which past their lease (a worker died) */
 	uint64_t done, failed;
-	double window;     /* seconds the recent counts cover */
+	double window;     /* seconds the recent counts cover: the window asked for,
+	                      or since the first item done in it (at least 60) */
 	uint64_t recent;   /* items done in the window */
 	int64_t now;       /* the server's clock */
 	struct pl_worker_info *workers; /* seen within max_age seconds, newest first */

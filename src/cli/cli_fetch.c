@@ -301,7 +301,8 @@ static void on_project(void *ctx, const struct pl_project_result *r)
 		if (r->failed)
 			fprintf(stderr, ", %llu failed", (unsigned long long)r->failed);
 		if (r->skipped)
-			fprintf(stderr, ", %llu already in the store", (unsigned long long)r->skipped);
+			fprintf(stderr, ", %llu already in the store",
+				(unsigned long long)r->skipped);
 		fputc('\n', stderr);
 		free(v);
 	}
@@ -324,7 +325,8 @@ static void eta_text(double secs, char *out, size_t n)
 	if (secs < 0 || secs > 359999)
 		snprintf(out, n, "--:--");
 	else
-		snprintf(out, n, "%d:%02d:%02d", (int)secs / 3600, (int)secs / 60 % 60, (int)secs % 60);
+		snprintf(out, n, "%d:%02d:%02d", (int)secs / 3600, (int)secs / 60 % 60,
+			 (int)secs % 60);
 }
 
 /* What the bar shows, from the fetch or (mirror) from the scan. */
@@ -469,8 +471,9 @@ struct sinks {
 
 static int sinks_open(struct cli_fetch_args *a, const struct pl_ruleset *rs, struct sinks *s)
 {
-	a->report.color = a->color >= 0 ? a->color
-					 : !a->output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	a->report.color = a->color >= 0
+				  ? a->color
+				  : !a->output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	pl_report_init(&s->report, &a->report);
 	s->report.ruleset_version = pl_ruleset_version(rs);
 	s->counter.quiet = a->quiet;
@@ -510,7 +513,8 @@ static int finish(struct cli_fetch_args *a, struct run_state *st, struct sinks *
 	if (a->collect) {
 		cli_validate_end(&a->validate, &s->report, a->quiet, cli_store_db(s->store));
 		for (size_t i = 0; i < st->nerrors; i++)
-			pl_report_sink.error(&s->report, st->errors[i].source, "", st->errors[i].reason);
+			pl_report_sink.error(&s->report, st->errors[i].source, "",
+					     st->errors[i].reason);
 		code = write_report(a, &s->report);
 	} else if (!a->quiet) {
 		fprintf(stderr, "%llu findings, %llu errors in %.1f s\n",
@@ -599,7 +603,8 @@ int cli_fetch_parse(struct cli_fetch_args *a, int argc, char **argv,
 	static const struct {
 		char c;
 		int code;
-	} shorts[] = {{'f', CLI_F_FORMAT}, {'o', CLI_F_OUTPUT}, {'q', CLI_F_QUIET}, {'j', CLI_F_JOBS}};
+	} shorts[] = {
+		{'f', CLI_F_FORMAT}, {'o', CLI_F_OUTPUT}, {'q', CLI_F_QUIET}, {'j', CLI_F_JOBS}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:qj:h", longopts, NULL)) != -1) {
@@ -614,8 +619,9 @@ int cli_fetch_parse(struct cli_fetch_args *a, int argc, char **argv,
 		for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++)
 			if (c == shorts[i].c)
 				c = shorts[i].code;
-		int rc = c >= CLI_OWN_OPTS && own ? own(ctx, c, optarg)
-						  : cli_fetch_option(a, c, optarg, argc, argv, &optind);
+		int rc = c >= CLI_OWN_OPTS && own
+				 ? own(ctx, c, optarg)
+				 : cli_fetch_option(a, c, optarg, argc, argv, &optind);
 		if (rc)
 			return -rc - 1;
 	}

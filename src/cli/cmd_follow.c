@@ -70,7 +70,8 @@ static int own(void *ctx, int c, const char *arg)
 	switch (c) {
 	case OPT_FEED:
 		if (strcmp(arg, "serial") && strcmp(arg, "rss"))
-			return cli_fail("invalid value '%s' for --feed: expected serial or rss", arg);
+			return cli_fail("invalid value '%s' for --feed: expected serial or rss",
+					arg);
 		fo->feed = strcmp(arg, "rss") == 0 ? PL_FOLLOW_RSS : PL_FOLLOW_SERIAL;
 		return 0;
 	case OPT_INTERVAL:

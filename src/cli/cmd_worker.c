@@ -1,6 +1,8 @@
 /* `pkgleaks worker --db postgresql://...`: drain the store's work queue,
  * on as many machines as there are, with logs for a collector. */
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -77,10 +79,15 @@ struct worker_cmd {
 	struct cli_worker_log log;
 };
 
+/* Seconds, 0 allowed (cli_parse_double wants more than 0). */
 static int seconds_opt(const char *opt, const char *v, double *out, double min)
 {
-	if (cli_parse_double(v, out) || *out < min)
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end || !(d >= min) || d > 1e9)
 		return cli_fail("invalid value '%s' for %s: expected seconds (>= %g)", v, opt, min);
+	*out = d;
 	return 0;
 }
 

@@ -352,7 +352,6 @@ static json_t *json_persist_one(const struct pl_stats *s, const struct pl_study_
 	pl_json_set(j, "in_newest_release", json_boolean(p->still));
 	pl_json_set(j, "disclosure_state", pl_json_str(p->state));
 	pl_json_set(j, "notified_at", json_time(p->notified_at));
-	pl_json_set(j, "state_since", json_time(p->state_at));
 	pl_json_set(j, "fixed_in", pl_json_str(p->fixed_version));
 	pl_json_set(j, "after_notice", json_boolean(strstr(pl_study_state(p), "after notice") != NULL));
 	free(owned);

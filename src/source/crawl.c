@@ -244,7 +244,8 @@ static int poll_serial(struct pl_fetch *f, struct follow_plan *fp, size_t *queue
 		}
 		x.n = k;
 		char serial[32];
-		snprintf(serial, sizeof(serial), "%lld", (long long)(x.serial > last ? x.serial : last));
+		snprintf(serial, sizeof(serial), "%lld",
+			 (long long)(x.serial > last ? x.serial : last));
 		rc = enqueue(f, "follow", PL_ECO_PYPI, x.items, x.n, 0, fp->key_serial, serial);
 		if (rc == 0 && x.etag)
 			rc = meta_set(f, fp->key_etag, x.etag);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,11 +50,15 @@ struct artifact {
 	char *integrity, *sha1;
 	int64_t size;
 	int fd;
+	uint64_t memory; /* the memory budget this spool holds (memfd), else 0 */
 	char *path; /* the spool's name while it exists (--keep), else NULL */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	uint64_t written;
 	int complete;
+	uint64_t want;         /* the reader waits until written reaches this
+	                          (UINT64_MAX: no reader waits) */
+	char *spool_error;     /* why the spool could not take the bytes */
 	char *transport_error; /* the download failed: reads fail too */
 	char *verify_error;    /* it arrived whole but is not what the index says */
 	char sha256[65];
@@ -69,6 +74,7 @@ struct pl_fetch {
 	struct pl_http *http;
 	char *tmpdir;
 	_Atomic unsigned long seq;
+	_Atomic uint64_t spool_memory; /* bytes of the spools held in memory */
 	/* the store */
 	struct pl_store *st;
 	struct pl_store_sink *st_sink;
@@ -199,7 +205,8 @@ int pl_fetch_new(const struct pl_source_options *o, struct pl_fetch **out)
 	if (!f->o.concurrency)
 		f->o.concurrency = 4;
 	if (f->o.keep_dir && mkdir(f->o.keep_dir, 0755) < 0 && errno != EEXIST) {
-		int rc = pl_error_set(PL_EIO, "cannot create %s: %s", f->o.keep_dir, strerror(errno));
+		int rc = pl_error_set(PL_EIO, "cannot create %s: %s", f->o.keep_dir,
+				      strerror(errno));
 		free(f);
 		return rc;
 	}
@@ -274,17 +281,45 @@ static char *safe_name(const char *name)
 	const char *base = strrchr(name, '/');
 	char *s = pl_xstrdup(base ? base + 1 : name);
 	for (char *c = s; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-		      *c == '.' || *c == '-' || *c == '_' || *c == '+'))
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_' || *c == '+'))
 			*c = '_';
 	if (!s[0] || s[0] == '.')
 		s[0] = '_';
 	return s;
 }
 
-static int spool_open(struct artifact *a)
+/* Where a spool goes: a small file lives in memory (memfd: no name
+ * anywhere, no file system work), within a budget for all spools at once;
+ * a bigger one, one of unknown size, or one to keep is a file in the
+ * private directory. */
+#define SPOOL_MEMORY_MAX (64ull << 20)
+#define SPOOL_MEMORY_BUDGET (256ull << 20)
+
+static int spool_in_memory(struct artifact *a, int64_t total)
 {
 	struct pl_fetch *f = a->f;
+	if (f->o.keep_dir || total < 0 || (uint64_t)total > SPOOL_MEMORY_MAX)
+		return 0;
+	if (atomic_fetch_add(&f->spool_memory, (uint64_t)total) + (uint64_t)total >
+	    SPOOL_MEMORY_BUDGET) {
+		atomic_fetch_sub(&f->spool_memory, (uint64_t)total);
+		return 0;
+	}
+	a->fd = memfd_create("pkgleaks-spool", MFD_CLOEXEC);
+	if (a->fd < 0) {
+		atomic_fetch_sub(&f->spool_memory, (uint64_t)total);
+		return 0;
+	}
+	a->memory = (uint64_t)total;
+	return 1;
+}
+
+static int spool_open(struct artifact *a, int64_t total)
+{
+	struct pl_fetch *f = a->f;
+	if (spool_in_memory(a, total))
+		return 0;
 	char *safe = safe_name(a->meta.filename);
 	char *path = pl_xasprintf("%s/%lu-%s", f->tmpdir, atomic_fetch_add(&f->seq, 1), safe);
 	free(safe);
@@ -314,16 +349,24 @@ static EVP_MD_CTX *digest_new(const EVP_MD *md)
 	return c;
 }
 
-static int spool_data(void *ctx, const void *buf, size_t n)
+/* The spool is made when the first bytes come, when their total is known. */
+static int spool_data(void *ctx, const void *buf, size_t n, int64_t total)
 {
 	struct artifact *a = ctx;
 	const char *p = buf;
+	if (a->fd < 0 && spool_open(a, total) < 0) {
+		a->spool_error = pl_xstrdup(pl_error_message());
+		return -1;
+	}
 	for (size_t done = 0; done < n;) {
 		ssize_t w = pwrite(a->fd, p + done, n - done, (off_t)(a->written + done));
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			a->spool_error = pl_xasprintf("writing the spool: %s",
+						      w < 0 ? strerror(errno) : "no space");
 			return -1;
+		}
 		done += (size_t)w;
 	}
 	EVP_DigestUpdate(a->h256, buf, n);
@@ -331,7 +374,8 @@ static int spool_data(void *ctx, const void *buf, size_t n)
 		EVP_DigestUpdate(a->hx, buf, n);
 	pthread_mutex_lock(&a->lock);
 	a->written += n;
-	pthread_cond_broadcast(&a->cond);
+	if (a->written >= a->want) /* wake the reader only when it has what it asked */
+		pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 	pthread_mutex_lock(&a->f->lock);
 	a->f->progress.bytes_done += n;
@@ -396,7 +440,9 @@ static void spool_done(void *ctx, const char *error, const struct pl_http_info *
 {
 	struct artifact *a = ctx;
 	(void)info;
-	char *transport = error ? pl_xasprintf("download failed: %s", error) : NULL;
+	char *transport = error ? pl_xasprintf("download failed: %s",
+					       a->spool_error ? a->spool_error : error)
+				: NULL;
 	char *bad = error ? NULL : verify(a);
 	if (a->path && !transport && !bad)
 		keep(a);
@@ -415,8 +461,10 @@ static ssize_t spool_read(void *ctx, void *buf, size_t n)
 {
 	struct artifact *a = ctx;
 	pthread_mutex_lock(&a->lock);
-	while ((uint64_t)a->pos >= a->written && !a->complete)
+	a->want = (uint64_t)a->pos + n;
+	while (a->written < a->want && !a->complete)
 		pthread_cond_wait(&a->cond, &a->lock);
+	a->want = UINT64_MAX;
 	uint64_t avail = (uint64_t)a->pos < a->written ? a->written - (uint64_t)a->pos : 0;
 	const char *err = a->transport_error;
 	pthread_mutex_unlock(&a->lock);
@@ -473,6 +521,7 @@ static void artifact_free(struct artifact *a)
 {
 	if (a->fd >= 0)
 		close(a->fd);
+	atomic_fetch_sub(&a->f->spool_memory, a->memory);
 	if (a->path) /* a --keep spool that did not verify */
 		unlink(a->path);
 	free(a->path);
@@ -483,6 +532,7 @@ static void artifact_free(struct artifact *a)
 	free((char *)a->meta.sha256);
 	free(a->integrity);
 	free(a->sha1);
+	free(a->spool_error);
 	free(a->transport_error);
 	free(a->verify_error);
 	EVP_MD_CTX_free(a->h256);
@@ -514,6 +564,7 @@ static struct artifact *artifact_new(struct pl_fetch *f, struct fetch_project *p
 	a->p = p;
 	a->fd = -1;
 	a->refs = 2;
+	a->want = UINT64_MAX;
 	a->size = ff->size;
 	a->meta = (struct pl_artifact_meta){
 		.ecosystem = pl_ecosystem_name(p->eco),
@@ -536,16 +587,9 @@ static struct artifact *artifact_new(struct pl_fetch *f, struct fetch_project *p
 	return a;
 }
 
-/* Starts the download, or marks the artifact failed when no spool could
- * be made (it still goes to the scan, which records the error). */
+/* Starts the download; the spool is made by its first bytes. */
 static void artifact_start(struct pl_fetch *f, struct artifact *a)
 {
-	if (spool_open(a) < 0) {
-		a->transport_error = pl_xasprintf("download failed: %s", pl_error_message());
-		a->complete = 1;
-		artifact_release(a);
-		return;
-	}
 	struct pl_http_request rq = {.url = a->meta.url, .max_bytes = f->o.max_file_bytes};
 	struct pl_http_sink s = {spool_data, spool_done, a};
 	pl_http_stream(f->http, &rq, &s);

@@ -189,7 +189,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 			 (unsigned long long)r->max);
 		return 0;
 	}
-	if (r->sink.data(r->sink.ctx, p, n) < 0) {
+	if (r->sink.data(r->sink.ctx, p, n, r->info.length) < 0) {
 		r->aborted = 1;
 		return 0;
 	}
@@ -212,7 +212,8 @@ static void configure(struct pl_http *h, struct req *r)
 	SET(CURLOPT_USERAGENT, h->o.user_agent);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	/* Never from https down to http. */
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, strncmp(r->url, "https:", 6) == 0 ? "https" : "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR,
+	    strncmp(r->url, "https:", 6) == 0 ? "https" : "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
 	SET(CURLOPT_MAXREDIRS, 5L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -314,8 +315,8 @@ static double retry_delay(struct pl_http *h, struct req *r)
 	if (r->retry_after >= 0 && (r->info.status == 429 || r->info.status == 503)) {
 		if (r->retry_after > h->o.max_retry_after) {
 			snprintf(r->reason, sizeof(r->reason),
-				 "HTTP %ld: Retry-After %.0f s is longer than %.0f s", r->info.status,
-				 r->retry_after, h->o.max_retry_after);
+				 "HTTP %ld: Retry-After %.0f s is longer than %.0f s",
+				 r->info.status, r->retry_after, h->o.max_retry_after);
 			return -1;
 		}
 		return r->retry_after;
@@ -568,8 +569,9 @@ struct waiter {
 	int has_error;
 };
 
-static int waiter_data(void *ctx, const void *buf, size_t n)
+static int waiter_data(void *ctx, const void *buf, size_t n, int64_t total)
 {
+	(void)total;
 	struct waiter *w = ctx;
 	return pl_buf_append(w->body, buf, n) < 0 ? -1 : 0;
 }

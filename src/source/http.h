@@ -41,8 +41,9 @@ void pl_http_info_release(struct pl_http_info *i);
 /* What a streamed request hands its body to; called on the client thread. */
 struct pl_http_sink {
 	/* Body bytes of a 2xx response, in order, each byte once over every
-	 * attempt. Negative aborts the request (ctx keeps why). */
-	int (*data)(void *ctx, const void *buf, size_t n);
+	 * attempt; total is the whole body's size when the server said it
+	 * (else -1). Negative aborts the request (ctx keeps why). */
+	int (*data)(void *ctx, const void *buf, size_t n, int64_t total);
 	/* Exactly once: error NULL when the whole body was delivered, else why
 	 * not. info is valid during the call only. */
 	void (*done)(void *ctx, const char *error, const struct pl_http_info *info);

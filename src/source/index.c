@@ -68,8 +68,8 @@ char *pl_url_resolve(const char *page, const char *url)
 		return pl_xstrndup(url, n);
 	if (url[0] == '/' && url[1] == '/') { /* scheme-relative */
 		const char *colon = strchr(page, ':');
-		return pl_xasprintf("%.*s:%.*s", (int)(colon ? colon - page : 5), colon ? page : "https",
-				    (int)n, url);
+		return pl_xasprintf("%.*s:%.*s", (int)(colon ? colon - page : 5),
+				    colon ? page : "https", (int)n, url);
 	}
 	if (url[0] == '/')
 		return pl_xasprintf("%.*s%.*s", (int)origin_len(page), page, (int)n, url);

@@ -121,7 +121,8 @@ int pl_mirror_list(const char *dir, struct pl_store *st, const char *ruleset_ver
 	if (!S_ISDIR(sb.st_mode))
 		return pl_error_set(PL_EINVAL, "%s: not a directory", dir);
 	struct mirror_walk *w = pl_xcalloc(1, sizeof(*w));
-	*w = (struct mirror_walk){.st = st, .ruleset = ruleset_version, .rescan = rescan, .out = out};
+	*w = (struct mirror_walk){
+		.st = st, .ruleset = ruleset_version, .rescan = rescan, .out = out};
 	size_t n = strlen(dir);
 	while (n > 1 && dir[n - 1] == '/')
 		n--;

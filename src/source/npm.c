@@ -40,8 +40,9 @@ static char *npmrc_registry(const char *path)
 		if (!eq || l[0] == '#' || l[0] == ';')
 			continue;
 		*eq = 0;
-		if (strcmp(trim(l), "registry") == 0 && *trim(eq + 1))
-			found = pl_xstrdup(trim(eq + 1));
+		char *value = trim(eq + 1);
+		if (strcmp(trim(l), "registry") == 0 && *value)
+			found = pl_xstrdup(value);
 	}
 	fclose(fp);
 	return found;
@@ -64,10 +65,11 @@ int pl_npm_registry_find(const char *flag, char **out)
 		free(rc);
 	}
 	if (!*out)
-		return pl_error_set(PL_ENOTFOUND,
-				    "no npm registry is configured: pass --registry URL, set "
-				    "npm_config_registry=URL, or put a registry=URL line in ./.npmrc "
-				    "or ~/.npmrc (pkgleaks has no default registry)");
+		return pl_error_set(
+			PL_ENOTFOUND,
+			"no npm registry is configured: pass --registry URL, set "
+			"npm_config_registry=URL, or put a registry=URL line in ./.npmrc "
+			"or ~/.npmrc (pkgleaks has no default registry)");
 	return 0;
 }
 

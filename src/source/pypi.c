@@ -130,10 +130,14 @@ static int json_file(struct pypi_read *r, json_t *file, const char *version)
 	int64_t t = pl_parse_iso_time(jstr(file, "upload_time_iso_8601"));
 	if (t < 0)
 		t = pl_parse_iso_time(jstr(file, "upload_time"));
-	struct fetch_file ff = {
-		.project = r->canonical, .url = jstr(file, "url"), .filename = jstr(file, "filename"),
-		.version = version, .sha256 = jstr(json_object_get(file, "digests"), "sha256"),
-		.upload_time = t, .size = jint(file, "size"), .yanked = yanked(file, "yanked")};
+	struct fetch_file ff = {.project = r->canonical,
+				.url = jstr(file, "url"),
+				.filename = jstr(file, "filename"),
+				.version = version,
+				.sha256 = jstr(json_object_get(file, "digests"), "sha256"),
+				.upload_time = t,
+				.size = jint(file, "size"),
+				.yanked = yanked(file, "yanked")};
 	if (!ff.url || !ff.filename)
 		return 0;
 	return add_file(r, &ff);
@@ -442,8 +446,10 @@ int pl_pypi_rss(struct pl_fetch *f, int64_t *since, struct pl_queue_item **items
 	char *url = site_url(fetch_options(f)->index_url, "rss/updates.xml");
 	struct pl_buf body;
 	pl_buf_init(&body, 0);
-	struct pl_http_request rq = {.url = url, .accept = "application/rss+xml, text/xml",
-				     .max_bytes = fetch_options(f)->max_index_bytes, .compressed = 1};
+	struct pl_http_request rq = {.url = url,
+				     .accept = "application/rss+xml, text/xml",
+				     .max_bytes = fetch_options(f)->max_index_bytes,
+				     .compressed = 1};
 	struct pl_http_info info;
 	int rc = pl_http_get(fetch_http(f), &rq, &body, &info);
 	if (rc == 0 && info.status != 200)

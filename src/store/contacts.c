@@ -371,8 +371,10 @@ static char *repository_url(const char *s, size_t len)
 			s += strlen(hosts[i].prefix);
 			len -= strlen(hosts[i].prefix);
 		}
+	/* "user/repo": exactly one slash, no scheme. */
 	const char *slash = memchr(s, '/', len);
-	if (!base && !memchr(s, ':', len) && slash && !memchr(slash + 1, '/', len - (size_t)(slash - s) - 1))
+	size_t after = slash ? len - (size_t)(slash - s) - 1 : 0;
+	if (!base && !memchr(s, ':', len) && slash && !memchr(slash + 1, '/', after))
 		base = "https://github.com/";
 	if (!base || len > PL_CONTACT_FIELD_MAX)
 		return value(s, len);

@@ -82,9 +82,15 @@ int pl_store_contacts_backfill(struct pl_store *st, const char *sha256,
 
 /* Fixed: the release after the last one holding the secret, when there is
  * one; fixed_at is when the store first saw it so ($3: now). */
+/* Releases count when an artifact of theirs was read whole or holds a secret: one
+ * that could not be fetched or read says nothing about what it holds. */
+#define READ(a)                                                                            \
+	"(" a "status = 'ok' OR EXISTS (SELECT 1 FROM occurrences x"                        \
+	" WHERE x.artifact_id = " a "id))"
+
 #define FIXED(S)                                                                           \
 	"WITH fa AS (SELECT a.id, a.ecosystem, a.project, a.version, a.upload_time"        \
-	" FROM artifacts a WHERE " S("a.") "),"                                              \
+	" FROM artifacts a WHERE " S("a.") " AND " READ("a.") "),"                          \
 	" rel AS (SELECT ecosystem, project, version, MAX(COALESCE(upload_time, -1)) AS t"  \
 	" FROM fa GROUP BY ecosystem, project, version),"                                    \
 	" rk AS (SELECT ecosystem, project, version, ROW_NUMBER() OVER"                       \
@@ -131,23 +137,17 @@ static const struct refresh_sql by_filter = {INSERT_ROWS(SCOPE_FILTER), FIXED(SC
 static const struct refresh_sql by_project = {INSERT_ROWS(SCOPE_EXACT), FIXED(SCOPE_EXACT),
 					      ROTATED(SCOPE_EXACT), STATE(SCOPE_EXACT)};
 
+/* What a refresh recomputes. */
+enum { R_INSERT = 1, R_ROTATED = 2 };
+
 static int refresh(struct pl_store *st, const struct refresh_sql *q, const char *ecosystem,
-		   const char *project, int64_t now, int exact)
+		   const char *project, int64_t now, unsigned what)
 {
 	struct pl_sql_value p[] = {pl_sql_text(ecosystem), pl_sql_text(project), pl_sql_int(now)};
-	int rc = pl_store_exec(st, q->insert, p, 3);
-	if (rc == 0 && exact) {
-		/* Most projects a crawl writes hold no secret: nothing more to do. */
-		int64_t any = 0;
-		rc = pl_store_query_int(st, "SELECT COUNT(*) FROM (SELECT 1 FROM disclosures WHERE "
-					    SCOPE_EXACT("") " LIMIT 1) x", p, 2, &any);
-		if (rc >= 0 && any == 0)
-			return 0;
-		rc = rc < 0 ? rc : 0;
-	}
+	int rc = what & R_INSERT ? pl_store_exec(st, q->insert, p, 3) : 0;
 	if (rc == 0)
 		rc = pl_store_exec(st, q->fixed, p, 3);
-	if (rc == 0)
+	if (rc == 0 && (what & R_ROTATED))
 		rc = pl_store_exec(st, q->rotated, p, 2);
 	if (rc == 0)
 		rc = pl_store_exec(st, q->state, p, 3);
@@ -155,9 +155,22 @@ static int refresh(struct pl_store *st, const struct refresh_sql *q, const char 
 }
 
 int pl_store_disclosure_refresh_project(struct pl_store *st, const char *ecosystem,
-					const char *project, int64_t now)
+					const char *project, int found, int64_t now)
 {
-	return refresh(st, &by_project, ecosystem, project, now, 1);
+	struct pl_sql_value p[] = {pl_sql_text(ecosystem), pl_sql_text(project)};
+	if (!found) {
+		/* Most artifacts a crawl writes hold no secret, nor do their
+		 * projects: one look, and nothing to recompute. */
+		int64_t any = 0;
+		int rc = pl_store_query_int(st, "SELECT COUNT(*) FROM (SELECT 1 FROM disclosures"
+						" WHERE " SCOPE_EXACT("") " LIMIT 1) x", p, 2, &any);
+		if (rc < 0)
+			return pl_store_error_context(rc, "disclosure state");
+		if (any == 0)
+			return 0;
+	}
+	/* Validations do not change with a write: rotated waits for a report. */
+	return refresh(st, &by_project, ecosystem, project, now, found ? R_INSERT : 0);
 }
 
 /* Runs fn in the open transaction, or in one of its own. */
@@ -183,7 +196,8 @@ struct refresh_args {
 static int refresh_tx(struct pl_store *st, void *ctx)
 {
 	struct refresh_args *a = ctx;
-	return refresh(st, &by_filter, a->f->ecosystem, a->f->project, a->now, 0);
+	return refresh(st, &by_filter, a->f->ecosystem, a->f->project, a->now,
+		       R_INSERT | R_ROTATED);
 }
 
 int pl_store_disclosure_refresh(struct pl_store *st, const struct pl_disclose_filter *f,
@@ -315,7 +329,8 @@ static int mark_project(struct pl_store *st, struct mark_args *a)
 static int mark_tx(struct pl_store *st, void *ctx)
 {
 	struct mark_args *a = ctx;
-	int rc = refresh(st, &by_filter, a->f->ecosystem, a->f->project, a->at, 0);
+	int rc = refresh(st, &by_filter, a->f->ecosystem, a->f->project, a->at,
+			 R_INSERT | R_ROTATED);
 	for (size_t i = 0; rc == 0 && i < a->n; i++)
 		rc = resolve(st, &a->fps[i]);
 	for (size_t i = 0; rc == 0 && i < a->n; i++)
@@ -359,7 +374,8 @@ int pl_store_mark_notified(struct pl_store *st, const struct pl_disclose_filter 
 
 /* fa: the artifacts of the projects selected; rel: their releases; sel:
  * the secrets reported ($3: only valid ones). */
-#define D_FA "WITH fa AS (SELECT * FROM artifacts WHERE " SCOPE_FILTER("") "),"
+#define D_FA                                                                               \
+	"WITH fa AS (SELECT * FROM artifacts a WHERE " SCOPE_FILTER("a.") " AND " READ("a.") "),"
 #define D_REL                                                                              \
 	" rel AS (SELECT ecosystem, project, version, MAX(COALESCE(upload_time, -1)) AS t"  \
 	" FROM fa GROUP BY ecosystem, project, version)"
@@ -655,7 +671,7 @@ int pl_store_disclosure(struct pl_store *st, const struct pl_disclose_filter *f,
 		rc = pl_store_query(st, secrets_sql, p, 3, row_secret, &r);
 	free(r.caps);
 	/* Lookups below go by (ecosystem, project) and fingerprint. */
-	if (rc == 0) {
+	if (rc == 0 && out->nprojects) {
 		qsort(out->projects, out->nprojects, sizeof(*out->projects), cmp_projects);
 		for (size_t i = 0; i < out->nprojects; i++)
 			qsort(out->projects[i].secrets, out->projects[i].nsecrets,

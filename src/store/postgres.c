@@ -102,7 +102,7 @@ static const char *const migrations[] = {
 	"  seq INTEGER NOT NULL, role TEXT COLLATE \"C\" NOT NULL, name TEXT COLLATE \"C\",\n"
 	"  email TEXT COLLATE \"C\", url TEXT COLLATE \"C\", PRIMARY KEY (artifact_id, seq));\n"
 	"CREATE TABLE disclosures (\n"
-	"  secret_id BIGINT NOT NULL REFERENCES secrets (id),\n"
+	"  secret_id BIGINT NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,\n"
 	"  ecosystem TEXT COLLATE \"C\" NOT NULL, project TEXT COLLATE \"C\" NOT NULL,\n"
 	"  state TEXT COLLATE \"C\" NOT NULL\n"
 	"    CHECK (state IN ('new', 'notified', 'rotated', 'fixed')),\n"

@@ -20,7 +20,8 @@ static int atomically(struct pl_store *st, int (*fn)(struct pl_store *st, void *
 		return rc;
 	rc = fn(st, ctx);
 	if (rc == 0)
-		return own ? pl_store_commit(st) : pl_store_exec(st, "RELEASE SAVEPOINT queue", NULL, 0);
+		return own ? pl_store_commit(st)
+			   : pl_store_exec(st, "RELEASE SAVEPOINT queue", NULL, 0);
 	char msg[1024];
 	snprintf(msg, sizeof(msg), "%s", pl_error_message());
 	if (own)
@@ -101,7 +102,8 @@ static int queue_add_rows(struct pl_store *st, void *ctx)
 	}
 	/* A project already queued stays as it is, unless asked or newer. */
 	int rc = pl_store_insert_rows(
-		st, "INSERT INTO queue (queue, ecosystem, project, status, serial, updated) VALUES ",
+		st,
+		"INSERT INTO queue (queue, ecosystem, project, status, serial, updated) VALUES ",
 		QUEUE_COLS, v, q->n,
 		q->requeue ? " ON CONFLICT (queue, ecosystem, project) DO UPDATE SET"
 			     " status = 'pending', error = NULL, updated = excluded.updated,"
@@ -173,9 +175,12 @@ int pl_store_queue_finish(struct pl_store *st, const char *queue, const char *ec
 		pl_sql_text(error ? "error" : "done"), pl_sql_text(error),
 		pl_sql_int((int64_t)time(NULL)), pl_sql_int(serial),
 	};
-	return pl_store_exec(st, "UPDATE queue SET status = $4, error = $5, updated = $6"
-				 " WHERE queue = $1 AND ecosystem = $2 AND project = $3 AND"
-				 " (CAST($7 AS BIGINT) < 0 OR serial IS NULL OR serial <= CAST($7 AS BIGINT))", p, 7);
+	return pl_store_exec(
+		st,
+		"UPDATE queue SET status = $4, error = $5, updated = $6"
+		" WHERE queue = $1 AND ecosystem = $2 AND project = $3 AND"
+		" (CAST($7 AS BIGINT) < 0 OR serial IS NULL OR serial <= CAST($7 AS BIGINT))",
+		p, 7);
 }
 
 struct counts {

@@ -98,7 +98,7 @@ static const char *const migrations[] = {
 	"  seq INTEGER NOT NULL, role TEXT NOT NULL, name TEXT, email TEXT, url TEXT,\n"
 	"  PRIMARY KEY (artifact_id, seq));\n"
 	"CREATE TABLE disclosures (\n"
-	"  secret_id BIGINT NOT NULL REFERENCES secrets (id),\n"
+	"  secret_id BIGINT NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,\n"
 	"  ecosystem TEXT NOT NULL, project TEXT NOT NULL,\n"
 	"  state TEXT NOT NULL CHECK (state IN ('new', 'notified', 'rotated', 'fixed')),\n"
 	"  state_at BIGINT NOT NULL, notified_at BIGINT, rotated_at BIGINT,\n"

@@ -241,8 +241,9 @@ int pl_store_write_contacts(struct pl_store *st, int64_t artifact_id,
  * before they were kept) gets these. */
 int pl_store_contacts_backfill(struct pl_store *st, const char *sha256,
 			       const struct pl_contact *c, size_t n);
-/* pl_store_disclosure_refresh of one project named exactly as stored. */
+/* After an artifact's write: the disclosure rows of its project (named
+ * exactly as stored), found: the artifact holds secrets (rows to add). */
 int pl_store_disclosure_refresh_project(struct pl_store *st, const char *ecosystem,
-					const char *project, int64_t now);
+					const char *project, int found, int64_t now);
 
 #endif

@@ -225,7 +225,7 @@ static int take_outcome(void *ctx, size_t ncols, const char *const *v)
 
 struct work_finish {
 	int64_t id, lease;
-	const char *worker, *error;
+	const char *error;
 	int max_attempts;
 	double retry_delay;
 	enum pl_work_outcome out;
@@ -238,7 +238,7 @@ static int finish_rows(struct pl_store *st, void *ctx)
 				   pl_sql_int(w->max_attempts),
 				   pl_sql_int((int64_t)(w->retry_delay * 1000))};
 	w->out = PL_WORK_LOST;
-	int rc = pl_store_query(
+	return pl_store_query(
 		st,
 		"UPDATE work SET status = CASE WHEN CAST($3 AS TEXT) IS NULL THEN 'done'"
 		" WHEN attempts >= $4 THEN 'failed' ELSE 'queued' END,"
@@ -247,21 +247,14 @@ static int finish_rows(struct pl_store *st, void *ctx)
 		" + CAST(CAST($5 AS BIGINT) * power(2, GREATEST(attempts - 1, 0)) / 1000 AS BIGINT)"
 		" END WHERE id = $1 AND lease = $2 AND status = 'leased' RETURNING status",
 		p, 5, take_outcome, &w->out);
-	if (rc < 0 || w->out == PL_WORK_LOST || !w->worker)
-		return rc;
-	struct pl_sql_value q[] = {pl_sql_text(w->worker), pl_sql_int(w->out == PL_WORK_DONE),
-				   pl_sql_int(w->out != PL_WORK_DONE)};
-	return pl_store_exec(st, "UPDATE workers SET done = done + $2, failed = failed + $3"
-				 " WHERE id = $1", q, 3);
 }
 
-int pl_store_work_finish(struct pl_store *st, int64_t id, int64_t lease, const char *worker,
-			 const char *error, int max_attempts, double retry_delay,
-			 enum pl_work_outcome *out)
+int pl_store_work_finish(struct pl_store *st, int64_t id, int64_t lease, const char *error,
+			 int max_attempts, double retry_delay, enum pl_work_outcome *out)
 {
 	*out = PL_WORK_LOST;
 	int rc = need_postgres(st);
-	struct work_finish w = {id, lease, worker, error, max_attempts, retry_delay, PL_WORK_LOST};
+	struct work_finish w = {id, lease, error, max_attempts, retry_delay, PL_WORK_LOST};
 	if (rc == 0)
 		rc = in_transaction(st, finish_rows, &w);
 	if (rc == 0)
@@ -273,13 +266,14 @@ int pl_store_work_release(struct pl_store *st, int64_t id, int64_t lease, const 
 {
 	int rc = need_postgres(st);
 	struct pl_sql_value p[] = {pl_sql_int(id), pl_sql_int(lease), pl_sql_text(why)};
-	return rc < 0 ? rc
-		      : pl_store_exec(st,
-				      "UPDATE work SET status = 'queued', attempts = GREATEST(attempts - 1, 0),"
-				      " lease = NULL, lease_until = NULL, error = $3"
-				      " WHERE id IN (SELECT id FROM work WHERE id = $1 AND lease = $2 AND"
-				      " status = 'leased' FOR UPDATE SKIP LOCKED)",
-				      p, 3);
+	if (rc == 0)
+		rc = pl_store_exec(st,
+				   "UPDATE work SET status = 'queued', attempts = GREATEST(attempts - 1, 0),"
+				   " lease = NULL, lease_until = NULL, error = $3"
+				   " WHERE id IN (SELECT id FROM work WHERE id = $1 AND lease = $2 AND"
+				   " status = 'leased' FOR UPDATE SKIP LOCKED)",
+				   p, 3);
+	return rc < 0 ? rc : st->ops->changes(st->conn) > 0;
 }
 
 /* "{1,2,3}": a bigint[] parameter as text. */
@@ -442,19 +436,24 @@ void pl_work_failed_free(struct pl_work_failed *f, size_t n)
 }
 
 int pl_store_worker_beat(struct pl_store *st, const char *id, const char *host, int64_t pid,
-			 unsigned jobs, const char *state)
+			 unsigned jobs, const char *state, uint64_t done, uint64_t failed,
+			 int first)
 {
 	int rc = need_postgres(st);
 	struct pl_sql_value p[] = {pl_sql_text(id), pl_sql_text(host), pl_sql_int(pid),
-				   pl_sql_int(jobs), pl_sql_text(state)};
+				   pl_sql_int(jobs), pl_sql_text(state), pl_sql_int((int64_t)done),
+				   pl_sql_int((int64_t)failed), pl_sql_int(first != 0)};
 	return rc < 0 ? rc
 		      : pl_store_exec(st,
-				      "INSERT INTO workers (id, host, pid, jobs, started, last_seen, state)"
-				      " VALUES ($1, $2, $3, $4, " NOW ", " NOW ", $5) ON CONFLICT (id)"
-				      " DO UPDATE SET host = excluded.host, pid = excluded.pid,"
-				      " jobs = excluded.jobs, last_seen = excluded.last_seen,"
-				      " state = excluded.state",
-				      p, 5);
+				      "INSERT INTO workers (id, host, pid, jobs, started, last_seen, state,"
+				      " done, failed) VALUES ($1, $2, $3, $4, " NOW ", " NOW ", $5, $6, $7)"
+				      " ON CONFLICT (id) DO UPDATE SET host = excluded.host,"
+				      " pid = excluded.pid, jobs = excluded.jobs,"
+				      " last_seen = excluded.last_seen, state = excluded.state,"
+				      " done = excluded.done, failed = excluded.failed,"
+				      " started = CASE WHEN CAST($8 AS INTEGER) = 1 THEN excluded.started"
+				      " ELSE workers.started END",
+				      p, 8);
 }
 
 static int take_counts(void *ctx, size_t ncols, const char *const *v)
@@ -464,8 +463,15 @@ static int take_counts(void *ctx, size_t ncols, const char *const *v)
 			 &s->done,   &s->failed,  &s->recent};
 	for (size_t i = 0; i < ncols && i < 7; i++)
 		*f[i] = (uint64_t)pl_store_int(v[i], 0);
-	if (ncols >= 8)
+	if (ncols >= 9) {
 		s->now = pl_store_int(v[7], 0);
+		/* A run younger than the window: its rate is over its own time
+		 * (at least a minute). */
+		int64_t first = pl_store_int(v[8], -1);
+		double span = first < 0 ? s->window : (double)(s->now - first);
+		span = span < 60 ? 60 : span;
+		s->window = span < s->window ? span : s->window;
+	}
 	return 0;
 }
 
@@ -528,7 +534,8 @@ int pl_store_work_status(struct pl_store *st, double window, double max_age,
 			" (SELECT COUNT(*) FROM work WHERE status = 'done'),"
 			" (SELECT COUNT(*) FROM work WHERE status = 'failed'),"
 			" (SELECT COUNT(*) FROM work WHERE status = 'done' AND finished >= " NOW " - $1),"
-			" " NOW,
+			" " NOW ", (SELECT MIN(finished) FROM work WHERE status = 'done' AND"
+			" finished >= " NOW " - $1)",
 			&p, 1, take_counts, out);
 	if (rc == 0)
 		rc = status_workers(st, window, max_age, out);

@@ -373,7 +373,8 @@ static int write_rows(struct pl_store *st, const struct pl_store_artifact *a, in
 		rc = pl_store_write_contacts(st, aid, a->contacts, a->ncontacts, existed);
 	/* A new release can fix a leak of an older one (issue 8). */
 	if (rc == 0)
-		rc = pl_store_disclosure_refresh_project(st, a->ecosystem, a->project, a->scan_time);
+		rc = pl_store_disclosure_refresh_project(st, a->ecosystem, a->project,
+							 a->nfinds + a->nreplays > 0, a->scan_time);
 	out->occurrences += out->replayed;
 	secret_ids_release(&ids);
 	return rc;

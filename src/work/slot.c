@@ -1,8 +1,10 @@
 /* A worker's slot: claims an item, downloads (or opens) and scans it into
  * the store through its own connection and store sink, and marks the item
  * done in the artifact's own transaction (slot_in_tx). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pkgleaks/error.h"
 #include "util/alloc.h"
@@ -27,8 +29,8 @@ static int slot_in_tx(void *ctx, struct pl_store *st, const char *source, const 
 	(void)source;
 	const char *why = strcmp(status, "error") == 0 ? (error ? error : "could not be read") : NULL;
 	enum pl_work_outcome o;
-	int rc = pl_store_work_finish(st, s->item->id, s->item->lease, w->id, why,
-				      w->o.max_attempts, w->o.retry_delay, &o);
+	int rc = pl_store_work_finish(st, s->item->id, s->item->lease, why, w->o.max_attempts,
+				      w->o.retry_delay, &o);
 	if (rc < 0)
 		return rc;
 	s->outcome = (int)o;
@@ -71,9 +73,20 @@ static void w_error(void *ctx, const char *source, const char *path, const char 
 	pl_store_sink_ops.error(s->sink, source, path, reason);
 }
 
+/* Tests only (PKGLEAKS_TEST_WORKER_DELAY): a slow item, whatever a stop says. */
+static void test_delay(const struct pl_worker *w)
+{
+	double d = w->test_delay;
+	struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+	while (d > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static void w_file_facts(void *ctx, const char *source, const struct pl_file_facts *facts)
 {
 	struct work_slot *s = ctx;
+	if (s->w->test_delay_scan)
+		test_delay(s->w);
 	s->bytes = facts->size;
 	pl_store_sink_ops.file_facts(s->sink, source, facts);
 }
@@ -194,7 +207,7 @@ static int finish_unscanned(struct work_slot *s, const struct pl_work_item *it)
 {
 	const struct pl_worker *w = s->w;
 	enum pl_work_outcome o;
-	int rc = pl_store_work_finish(s->st, it->id, it->lease, w->id,
+	int rc = pl_store_work_finish(s->st, it->id, it->lease,
 				      s->error ? s->error : "not scanned", w->o.max_attempts,
 				      w->o.retry_delay, &o);
 	if (rc == 0)
@@ -226,8 +239,8 @@ static int scan_once(struct work_slot *s, const struct pl_work_item *it)
 	double t0 = work_now();
 	if (scan_item(s, it) < 0)
 		keep_error(s, NULL, pl_error_message());
-	if (s->w->test_delay > 0)
-		work_sleep(s->w, s->w->test_delay); /* the transaction is open: kill here */
+	if (!s->w->test_delay_scan)
+		test_delay(s->w); /* its transaction open: a kill lands here */
 	double c0 = work_now();
 	int frc = pl_store_sink_flush(s->sink);
 	s->commit_seconds = work_now() - c0;
@@ -249,7 +262,7 @@ static int scan_once(struct work_slot *s, const struct pl_work_item *it)
 static void release_item(struct work_slot *s, const struct pl_work_item *it, const char *why)
 {
 	work_unhold(s->w, it->lease);
-	if (s->st && pl_store_work_release(s->st, it->id, it->lease, why) < 0)
+	if (!s->st || pl_store_work_release(s->st, it->id, it->lease, why) <= 0)
 		return; /* its lease runs out instead */
 	struct pl_worker_event e = {.kind = PL_WEV_RELEASED, .slot = s->index, .item = it,
 				    .message = why};

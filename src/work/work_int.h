@@ -23,7 +23,11 @@ struct pl_worker {
 	const struct pl_ruleset *rs;
 	char *id, *host;
 	double started;
-	double test_delay; /* PKGLEAKS_TEST_WORKER_DELAY: seconds between scan and commit */
+	/* Tests only, PKGLEAKS_TEST_WORKER_DELAY=S[@scan]: each item takes S
+	 * seconds more, its transaction open (before the commit), or with
+	 * @scan before its artifact is written (a slow scan). */
+	double test_delay;
+	int test_delay_scan;
 	atomic_int stopping; /* 0 running, 1 stop asked, 2 asked again */
 	atomic_uint running; /* slots not ended */
 	pthread_mutex_t lock; /* held, totals, events */

@@ -152,6 +152,7 @@ struct beat {
 	struct pl_store *st;
 	double next_beat, next_progress, interval;
 	int failing; /* the last beat failed (reported once) */
+	int beaten;  /* a beat reached the store */
 };
 
 static int renew(struct pl_worker *w, struct pl_store *st)
@@ -185,8 +186,13 @@ static int beat_once(struct pl_worker *w, struct beat *b, const char *state)
 	if (!b->st && pl_store_open(w->o.db, PL_STORE_EXISTING, &b->st) < 0)
 		return -1;
 	int rc = renew(w, b->st);
+	pthread_mutex_lock(&w->lock);
+	uint64_t done = w->totals.done, failed = w->totals.retried + w->totals.parked;
+	pthread_mutex_unlock(&w->lock);
 	if (rc == 0)
-		rc = pl_store_worker_beat(b->st, w->id, w->host, (int64_t)getpid(), w->nslots, state);
+		rc = pl_store_worker_beat(b->st, w->id, w->host, (int64_t)getpid(), w->nslots, state,
+					  done, failed, !b->beaten);
+	b->beaten |= rc == 0;
 	if (rc == 0)
 		rc = expire(w, b->st);
 	if (rc == 0)
@@ -278,7 +284,9 @@ int pl_worker_new(const struct pl_ruleset *rs, const struct pl_worker_options *o
 	w->host = pl_xstrdup(host);
 	w->id = o->id && o->id[0] ? pl_xstrdup(o->id) : pl_xasprintf("%s:%ld", host, (long)getpid());
 	const char *delay = getenv("PKGLEAKS_TEST_WORKER_DELAY");
-	w->test_delay = delay ? strtod(delay, NULL) : 0;
+	char *where = NULL;
+	w->test_delay = delay ? strtod(delay, &where) : 0;
+	w->test_delay_scan = where && strcmp(where, "@scan") == 0;
 	pthread_mutex_init(&w->lock, NULL);
 	*out = w;
 	return 0;
@@ -321,7 +329,7 @@ static void release_all(struct pl_worker *w, struct beat *b)
 	struct work_held *h;
 	size_t n = held_copy(w, &h);
 	for (size_t i = 0; b->st && i < n; i++) {
-		if (pl_store_work_release(b->st, h[i].id, h[i].lease, "the worker was stopped") < 0)
+		if (pl_store_work_release(b->st, h[i].id, h[i].lease, "the worker was stopped") <= 0)
 			continue; /* its lease runs out instead */
 		struct pl_work_item it = {.id = h[i].id, .lease = h[i].lease};
 		struct pl_worker_event e = {.kind = PL_WEV_RELEASED, .slot = -1, .item = &it,

@@ -87,6 +87,23 @@ assert_eq "$(db_py c.db 'q("select status, count(*) from queue group by status")
 run_pl crawl "${NET[@]}" --db c.db --projects projects.txt -q
 assert_eq "$(log_py 'len(rows)')" 0 "crawl again: done projects are not read again"
 
+# ---- crawl stopped with Ctrl-C: finishes what is in flight, resumes ----
+set_faults '[{"match": "/files/", "fault": "slow:0.5", "times": -1}]'
+"$PKGLEAKS" crawl "${NET[@]}" --db i.db --projects projects.txt --all-versions >"$OUT" 2>"$ERR" &
+pid=$!
+sleep 2
+kill -INT "$pid"
+wait "$pid"
+RC=$?
+check_sane "crawl interrupted"
+assert_exit 0 "crawl after SIGINT: a normal exit"
+assert_contains "$ERR" "stopping" "crawl after SIGINT: says it is finishing what is in flight"
+assert_eq "$(db_py i.db '(lambda p, a: 0 < p < 16 and a >= 16 - p)(q("select count(*) from queue where status = ?", "pending")[0][0], q("select count(*) from artifacts")[0][0])')" \
+	True "crawl after SIGINT: projects left pending, every file of the done ones stored"
+set_faults '[]'
+run_pl crawl "${NET[@]}" --db i.db --all-versions -q
+assert_eq "$(summary i.db)" "$(summary ref.db)" "crawl after SIGINT, resumed: the store equals an uninterrupted run's"
+
 # ---- follow: serial ----
 run_pl follow "${NET[@]}" --db f.db --once
 assert_exit 0 "follow: first poll"

@@ -297,28 +297,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not m or int(m.group(1)) >= len(index.files):
             return self.not_found()
         f = index.files[int(m.group(1))]
-        data = f.read()
         start = 0
         rng = self.headers.get("Range")
         rm = re.match(r"^bytes=(\d+)-$", rng or "")
-        if rm and int(rm.group(1)) < len(data):
+        if rm and int(rm.group(1)) < f.size:
             start = int(rm.group(1))
-        body = data[start:]
+        length = f.size - start
         self.send_response(206 if start else 200)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(length))
         self.send_header("Accept-Ranges", "bytes")
         if start:
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, f.size - 1, f.size))
         self.end_headers()
         if fault == "truncate":
-            self.wfile.write(body[: len(body) // 2])
+            self.wfile.write(f.read()[start:start + length // 2])
             self.wfile.flush()
             self.close_connection = True
             self.log_request_line(206 if start else 200, {"truncated": True})
             return
-        self.wfile.write(body)
-        self.log_request_line(206 if start else 200, {"bytes": len(body)})
+        if f.path:  # zero-copy, so that the server costs the benchmark little CPU
+            with open(f.path, "rb") as fp:
+                self.connection.sendfile(fp, offset=start, count=length)
+        else:
+            self.wfile.write(f.read()[start:])
+        self.log_request_line(206 if start else 200, {"bytes": length})
 
     # ---- PyPI ----
     def sha256_of(self, f):
