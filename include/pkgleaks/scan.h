@@ -74,7 +74,7 @@ struct pl_sink_ops {
 	void (*metadata)(void *ctx, const char *source, const char *path, const char *text,
 			 size_t len);
 	/* Optional: content-addressed dedup of blobs (files inside packages)
-	 * of PL_BLOB_DEDUP_MIN to PL_BLOB_DEDUP_MAX bytes. blob_seen is asked first with the
+	 * up to PL_BLOB_DEDUP_MAX bytes. blob_seen is asked first with the
 	 * blob's hex SHA-256: returning 1 means it was already matched under
 	 * this ruleset, so the scan skips it and the sink records its
 	 * occurrences itself. Otherwise the blob is matched, its findings are
@@ -84,7 +84,6 @@ struct pl_sink_ops {
 };
 
 #define PL_BLOB_DEDUP_MAX (4u * 1024 * 1024)
-#define PL_BLOB_DEDUP_MIN 1024u
 
 struct pl_scan_options {
 	unsigned jobs;               /* worker threads; 0 = number of cores */

@@ -290,8 +290,7 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 	int rc = 0;
 	if (meta && whole == 1 && b.len <= PL_METADATA_MAX)
 		sink_metadata(fc, path, &b);
-	/* A tiny blob costs less to match than to look up. */
-	if (whole == 1 && b.len >= PL_BLOB_DEDUP_MIN && b.len <= PL_BLOB_DEDUP_MAX) {
+	if (whole == 1 && b.len <= PL_BLOB_DEDUP_MAX) {
 		hex_sha256(b.data ? b.data : "", b.len, sha);
 		pthread_mutex_lock(&fc->scan->lock);
 		int seen = fc->scan->sink->blob_seen(fc->scan->sink_ctx, fc->source_display, path, sha);
