@@ -6,7 +6,7 @@
 Makes N copies of the shared corpus's packages (copy k > 0 is a new release
 of each project: other bytes, same content, so every file is an artifact of
 its own), serves them with the fake index (tests/registry/fake_index.py
---pypi-all) on loopback, and times, best of R runs, each pair:
+--pypi-all) on loopback, and times each pair, the two run in turn R times (best of each kept):
 
   store    scan --db fresh.db DIR            vs  crawl --db fresh.db --all --all-versions
   rescan   the same with --rescan (every blob matched, no dedup)
@@ -80,18 +80,23 @@ def timed(cmd, cwd):
     return dt, cpu_children() - c
 
 
-def best(make_cmd, runs, work):
-    """The fastest run's wall time, and the least CPU time (user + sys) of pkgleaks."""
-    times, cpus = [], []
+def fresh_db(work):
+    db = os.path.join(work, "run.db")
+    for ext in ("", "-wal", "-shm"):
+        if os.path.exists(db + ext):
+            os.unlink(db + ext)
+    return db
+
+
+def best_pair(disk_cmd, net_cmd, runs, work):
+    """Runs disk and net in turn (so that both see the same machine load) and
+    keeps each one's fastest wall time and least CPU time (user + sys)."""
+    d, n = [], []
     for i in range(runs):
-        db = os.path.join(work, "run.db")
-        for ext in ("", "-wal", "-shm"):
-            if os.path.exists(db + ext):
-                os.unlink(db + ext)
-        t, c = timed(make_cmd(db), work)
-        times.append(t)
-        cpus.append(c)
-    return min(times), min(cpus)
+        d.append(timed(disk_cmd(fresh_db(work)), work))
+        n.append(timed(net_cmd(fresh_db(work)), work))
+    return (min(t for t, _ in d), min(c for _, c in d), min(t for t, _ in n),
+            min(c for _, c in n))
 
 
 def main():
@@ -135,8 +140,7 @@ def main():
         print("%-8s %8s %9s %8s %8s %9s %8s %9s" % ("mode", "disk s", "disk MB/s", "disk cpu",
                                                    "net s", "net MB/s", "net cpu", "net/disk"))
         for mode, disk_cmd, net_cmd in pairs:
-            d, dc = best(disk_cmd, a.runs, work)
-            n, nc = best(net_cmd, a.runs, work)
+            d, dc, n, nc = best_pair(disk_cmd, net_cmd, a.runs, work)
             print("%-8s %8.2f %9.1f %8.2f %8.2f %9.1f %8.2f %9.2f" % (
                 mode, d, total / 1e6 / d, dc, n, total / 1e6 / n, nc, d / n))
     finally:

@@ -4,10 +4,10 @@
  * A fetch (struct pl_fetch) resolves projects through an index with a few
  * planner threads, downloads their files through one libcurl client
  * (src/source/http.c) and feeds each download to the scan as a stream
- * while it arrives (pl_scan_streams): the bytes go through a spool file,
- * unlinked at once, in a private temporary directory removed at the end,
- * so that zip archives (wheels) can seek; nothing is kept unless keep_dir
- * is set. Each file is checked against the hash the index gives; a file
+ * while it arrives (pl_scan_streams): the bytes go through a spool (in
+ * memory for small files, else a file unlinked at once in a private
+ * temporary directory removed at the end), so that zip archives (wheels)
+ * can seek; nothing is kept unless keep_dir is set. Each file is checked against the hash the index gives; a file
  * that cannot be fetched whole and verified is an error for that artifact
  * alone. With a store, files it already holds are not fetched again, and
  * crawl and follow keep their queue (and follow its serial) in it. */
@@ -130,6 +130,8 @@ struct pl_crawl_options {
 	int all;          /* every project of the index (PyPI: the Simple index) */
 	int retry_errors; /* projects that failed before are tried again */
 	const char *queue; /* the store's project queue; NULL: "crawl" */
+	int requeue;       /* projects named (or listed by --all) that are done are
+	                      read again, not only those still pending */
 };
 int pl_fetch_run_crawl(struct pl_fetch *f, const struct pl_crawl_options *c,
 		       const struct pl_ruleset *rs, const struct pl_scan_options *opt,

@@ -203,10 +203,12 @@ struct pl_work_item {
 };
 void pl_work_item_release(struct pl_work_item *it);
 
-/* Adds items, all or none; an item whose key is already queued (in any
- * state) is left as it is. *added is the number new. */
+/* Adds items, all or none; an item whose key is already there is left as
+ * it is, unless requeue is set and it is done or failed (a rescan under new
+ * rules): then it is queued again with its new priority. *added counts the
+ * items new or queued again. */
 int pl_store_work_add(struct pl_store *st, const struct pl_work_item *items, size_t n,
-		      uint64_t *added);
+		      int requeue, uint64_t *added);
 
 /* Claims the next queued item (highest priority, then oldest; skipping
  * rows other workers hold) for worker, leased for lease_seconds: 1 with

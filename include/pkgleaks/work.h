@@ -36,6 +36,7 @@
 /* What a lister added (pl_work_lister's context). */
 struct pl_work_lister_ctx {
 	int priority;      /* given to every item */
+	int requeue;       /* items done or failed before are queued again */
 	uint64_t listed;   /* files handed over */
 	uint64_t added;    /* ...of which new to the queue */
 };
@@ -49,8 +50,8 @@ int pl_work_lister(void *ctx, struct pl_store *st, const struct pl_listed_file *
 /* One item per package file under dir (a bandersnatch mirror's
  * web/packages, else every file), keyed "file:<absolute path>": workers
  * open the path, so every machine must see the mirror at the same path. */
-int pl_work_add_mirror(struct pl_store *st, const char *dir, int priority, uint64_t *listed,
-		       uint64_t *added);
+int pl_work_add_mirror(struct pl_store *st, const char *dir, int priority, int requeue,
+		       uint64_t *listed, uint64_t *added);
 
 /* ---- workers ---- */
 

@@ -37,9 +37,10 @@ static const char add_usage[] =
 	"\n"
 	"Fills the work queue: one item per artifact (package file), unique (an item\n"
 	"already queued, in any state, is left as it is), with a priority. Projects are\n"
-	"read through the index as `pkgleaks crawl` reads them, in the store's \"work\"\n"
-	"project queue, so an interrupted run resumes; files the store already holds\n"
-	"under these rules are not queued (unless --rescan).\n"
+	"read through the index as `pkgleaks crawl` reads them, through the store's\n"
+	"\"work\" project queue: each run reads every project it names (new releases\n"
+	"become new items); --resume finishes an interrupted run. Files the store\n"
+	"already holds under these rules are not queued (unless --rescan).\n"
 	"\n"
 	"what:\n"
 	"      --pypi-all          every project the PyPI index lists (PEP 691 /simple/)\n"
@@ -48,6 +49,8 @@ static const char add_usage[] =
 	"                          paths: mount the mirror at the same path everywhere)\n"
 	"      --follow            new uploads, polled as `pkgleaks follow` does (it shares\n"
 	"                          follow's position in the store); with --once, one poll\n"
+	"      --resume            the projects an interrupted --pypi-all or --projects\n"
+	"                          had not listed yet (each of those reads every project)\n"
 	"\n"
 	"      --priority N        higher is claimed first (default 0)\n"
 	"      --npm               --projects are npm packages (the registry as for npm)\n"
@@ -59,7 +62,8 @@ static const char add_usage[] =
 	"      --retry-errors      projects whose index could not be read before, again\n"
 	"      --interval S        --follow: seconds between polls (60)\n"
 	"      --once              --follow: one poll\n"
-	"      --rescan            queue files the store already holds too\n"
+	"      --rescan            queue files the store already holds, and items done or\n"
+	"                          failed before, again (after a rules update)\n"
 	"  -q, --quiet             no summary line\n"
 	"\n" CLI_FETCH_NET_USAGE
 	"\n"
@@ -71,7 +75,7 @@ static const char add_usage[] =
 
 enum {
 	OPT_PYPIALL = CLI_OWN_OPTS, OPT_PROJECTS, OPT_MIRROR, OPT_FOLLOW, OPT_PRIORITY, OPT_NPM,
-	OPT_RETRYERR, OPT_INTERVAL, OPT_ONCE, OPT_WINDOW, OPT_LIMIT, OPT_ALL,
+	OPT_RETRYERR, OPT_INTERVAL, OPT_ONCE, OPT_RESUME,
 };
 
 static const struct option add_longopts[] = {
@@ -83,6 +87,7 @@ static const struct option add_longopts[] = {
 	{"projects", required_argument, NULL, OPT_PROJECTS},
 	{"mirror", required_argument, NULL, OPT_MIRROR},
 	{"follow", no_argument, NULL, OPT_FOLLOW},
+	{"resume", no_argument, NULL, OPT_RESUME},
 	{"priority", required_argument, NULL, OPT_PRIORITY},
 	{"npm", no_argument, NULL, OPT_NPM},
 	{"retry-errors", no_argument, NULL, OPT_RETRYERR},
@@ -113,6 +118,7 @@ static int add_own(void *ctx, int c, const char *v)
 	case OPT_PROJECTS:
 	case OPT_MIRROR:
 	case OPT_FOLLOW:
+	case OPT_RESUME:
 		ac->what = c;
 		ac->nwhat++;
 		ac->arg = v;
@@ -202,8 +208,8 @@ static int add_mirror(struct cli_fetch_args *a, struct add_cmd *ac)
 	struct pl_store *st;
 	if (pl_store_open(a->store.db, PL_STORE_CREATE, &st) < 0)
 		return cli_fail("%s", pl_error_message());
-	int rc = pl_work_add_mirror(st, ac->arg, ac->lister.priority, &ac->lister.listed,
-				    &ac->lister.added);
+	int rc = pl_work_add_mirror(st, ac->arg, ac->lister.priority, a->store.rescan,
+				    &ac->lister.listed, &ac->lister.added);
 	pl_store_free(st);
 	if (rc < 0)
 		return cli_fail("%s", pl_error_message());
@@ -224,6 +230,8 @@ static int add_registry(struct cli_fetch_args *a, struct add_cmd *ac)
 	ac->crawl.nnames = ac->n;
 	ac->crawl.all = ac->what == OPT_PYPIALL;
 	ac->crawl.queue = "work";
+	ac->crawl.requeue = 1; /* each run lists the projects' files as they are now */
+	ac->lister.requeue = a->store.rescan;
 	int quiet = a->quiet;
 	a->quiet = 1; /* the per-project lines would say "scanned" */
 	code = cli_fetch_run(a, 1, add_run, ac);
@@ -247,7 +255,8 @@ static int cmd_queue_add(int argc, char **argv)
 	if (first < argc)
 		code = cli_fail("queue add takes no operands (try `pkgleaks queue add --help`)");
 	else if (ac.nwhat != 1)
-		code = cli_fail("queue add: give one of --pypi-all, --projects, --mirror, --follow");
+		code = cli_fail("queue add: give one of --pypi-all, --projects, --mirror, --follow,"
+				" --resume");
 	else if (!a.store.db || !pl_store_is_postgres_url(a.store.db))
 		code = cli_fail("queue add: give the queue's store with --db postgresql://...");
 	else

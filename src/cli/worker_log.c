@@ -116,8 +116,8 @@ static void log_text(const struct pl_worker_event *e)
 	if (e->slot >= 0)
 		fprintf(stderr, " [slot %d]", e->slot);
 	if (e->item)
-		fprintf(stderr, " item %lld %s", (long long)e->item->id,
-			e->item->filename ? e->item->filename : "");
+		fprintf(stderr, " item %lld%s%s", (long long)e->item->id,
+			e->item->filename ? " " : "", e->item->filename ? e->item->filename : "");
 	if (e->kind == PL_WEV_DONE)
 		fprintf(stderr, " (%s, %llu finding%s, %.1f MB, %.2f s)", e->status,
 			(unsigned long long)e->findings, e->findings == 1 ? "" : "s",

@@ -100,14 +100,14 @@ struct crawl_plan {
 	const struct pl_crawl_options *c;
 };
 
-static int crawl_all(struct pl_fetch *f, const char *queue)
+static int crawl_all(struct pl_fetch *f, const char *queue, int requeue)
 {
 	struct pypi_index x;
 	int rc = pl_pypi_index(f, NULL, &x);
 	for (size_t i = 0; rc == 0 && i < x.n; i++)
 		x.items[i].serial = -1; /* a crawl takes what is there, whatever the serial */
 	if (rc == 0)
-		rc = enqueue(f, queue, PL_ECO_PYPI, x.items, x.n, 0, NULL, NULL);
+		rc = enqueue(f, queue, PL_ECO_PYPI, x.items, x.n, requeue, NULL, NULL);
 	pl_pypi_index_release(&x);
 	return rc;
 }
@@ -121,12 +121,12 @@ static int plan_crawl(struct pl_fetch *f, void *arg)
 		struct pl_queue_item *items = pl_xcalloc(c->nnames, sizeof(*items));
 		for (size_t i = 0; i < c->nnames; i++)
 			items[i] = (struct pl_queue_item){(char *)c->names[i], -1};
-		rc = enqueue(f, queue, c->eco, items, c->nnames, 0, NULL, NULL);
+		rc = enqueue(f, queue, c->eco, items, c->nnames, c->requeue, NULL, NULL);
 		free(items);
 	}
 	if (rc == 0 && c->all)
 		rc = c->eco == PL_ECO_PYPI
-			     ? crawl_all(f, queue)
+			     ? crawl_all(f, queue, c->requeue)
 			     : pl_error_set(PL_EINVAL, "--all lists projects of a PyPI index only");
 	if (rc == 0 && c->retry_errors) {
 		struct pl_store *st = need_store(f, queue);

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,11 +45,14 @@ struct fetch_project {
 struct artifact {
 	struct pl_fetch *f;
 	struct fetch_project *p;
-	struct pl_artifact_meta meta; /* strings owned (ecosystem is static) */
+	struct pl_artifact_meta meta; /* strings owned (ecosystem is static); its url is
+	                                 for display (no password), download is fetched */
+	char *download;
 	char *integrity, *sha1;
 	int64_t size;
 	int fd;
-	uint64_t memory; /* the memory budget this spool holds (memfd), else 0 */
+	unsigned char *mem; /* a spool in memory, of memory bytes (the budget it holds) */
+	uint64_t memory;
 	char *path; /* the spool's name while it exists (--keep), else NULL */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -75,6 +77,7 @@ struct pl_fetch {
 	char *tmpdir;
 	_Atomic unsigned long seq;
 	_Atomic uint64_t spool_memory; /* bytes of the spools held in memory */
+	_Atomic uint64_t bytes_done;   /* bytes received into spools */
 	/* the store */
 	struct pl_store *st;
 	struct pl_store_sink *st_sink;
@@ -159,6 +162,7 @@ void pl_fetch_progress(const struct pl_fetch *f, struct pl_fetch_progress *out)
 	pthread_mutex_lock(&m->lock);
 	*out = m->progress;
 	pthread_mutex_unlock(&m->lock);
+	out->bytes_done = atomic_load(&m->bytes_done);
 }
 
 void pl_fetch_set_lister(struct pl_fetch *f,
@@ -289,10 +293,10 @@ static char *safe_name(const char *name)
 	return s;
 }
 
-/* Where a spool goes: a small file lives in memory (memfd: no name
- * anywhere, no file system work), within a budget for all spools at once;
- * a bigger one, one of unknown size, or one to keep is a file in the
- * private directory. */
+/* Where a spool goes: a small file of known size lives in memory (no
+ * system call, no file system work, no name anywhere), within a budget for
+ * all spools at once; a bigger one, one of unknown size, or one to keep is
+ * a file in the private directory. */
 #define SPOOL_MEMORY_MAX (64ull << 20)
 #define SPOOL_MEMORY_BUDGET (256ull << 20)
 
@@ -306,12 +310,8 @@ static int spool_in_memory(struct artifact *a, int64_t total)
 		atomic_fetch_sub(&f->spool_memory, (uint64_t)total);
 		return 0;
 	}
-	a->fd = memfd_create("pkgleaks-spool", MFD_CLOEXEC);
-	if (a->fd < 0) {
-		atomic_fetch_sub(&f->spool_memory, (uint64_t)total);
-		return 0;
-	}
 	a->memory = (uint64_t)total;
+	a->mem = pl_xmalloc(a->memory ? a->memory : 1);
 	return 1;
 }
 
@@ -354,11 +354,17 @@ static int spool_data(void *ctx, const void *buf, size_t n, int64_t total)
 {
 	struct artifact *a = ctx;
 	const char *p = buf;
-	if (a->fd < 0 && spool_open(a, total) < 0) {
+	if (a->fd < 0 && !a->mem && spool_open(a, total) < 0) {
 		a->spool_error = pl_xstrdup(pl_error_message());
 		return -1;
 	}
-	for (size_t done = 0; done < n;) {
+	if (a->mem && a->written + n > a->memory) {
+		a->spool_error = pl_xstrdup("more bytes than the server announced");
+		return -1;
+	}
+	if (a->mem) /* the reader only reads below written: no lock needed to fill */
+		memcpy(a->mem + a->written, buf, n);
+	for (size_t done = 0; !a->mem && done < n;) {
 		ssize_t w = pwrite(a->fd, p + done, n - done, (off_t)(a->written + done));
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -377,9 +383,7 @@ static int spool_data(void *ctx, const void *buf, size_t n, int64_t total)
 	if (a->written >= a->want) /* wake the reader only when it has what it asked */
 		pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
-	pthread_mutex_lock(&a->f->lock);
-	a->f->progress.bytes_done += n;
-	pthread_mutex_unlock(&a->f->lock);
+	atomic_fetch_add(&a->f->bytes_done, n);
 	return 0;
 }
 
@@ -474,9 +478,14 @@ static ssize_t spool_read(void *ctx, void *buf, size_t n)
 		return 0;
 	}
 	ssize_t r;
-	do
-		r = pread(a->fd, buf, n < avail ? n : (size_t)avail, a->pos);
-	while (r < 0 && errno == EINTR);
+	if (a->mem) {
+		r = (ssize_t)(n < avail ? n : avail);
+		memcpy(buf, a->mem + a->pos, (size_t)r);
+	} else {
+		do
+			r = pread(a->fd, buf, n < avail ? n : (size_t)avail, a->pos);
+		while (r < 0 && errno == EINTR);
+	}
 	if (r < 0)
 		return pl_error_set(PL_EIO, "reading the spool: %s", strerror(errno));
 	a->pos += r;
@@ -522,6 +531,7 @@ static void artifact_free(struct artifact *a)
 	if (a->fd >= 0)
 		close(a->fd);
 	atomic_fetch_sub(&a->f->spool_memory, a->memory);
+	free(a->mem);
 	if (a->path) /* a --keep spool that did not verify */
 		unlink(a->path);
 	free(a->path);
@@ -529,6 +539,7 @@ static void artifact_free(struct artifact *a)
 	free((char *)a->meta.version);
 	free((char *)a->meta.filename);
 	free((char *)a->meta.url);
+	free(a->download);
 	free((char *)a->meta.sha256);
 	free(a->integrity);
 	free(a->sha1);
@@ -566,11 +577,12 @@ static struct artifact *artifact_new(struct pl_fetch *f, struct fetch_project *p
 	a->refs = 2;
 	a->want = UINT64_MAX;
 	a->size = ff->size;
+	a->download = pl_xstrdup(ff->url);
 	a->meta = (struct pl_artifact_meta){
 		.ecosystem = pl_ecosystem_name(p->eco),
 		.project = pl_xstrdup(ff->project && ff->project[0] ? ff->project : p->name),
 		.version = pl_xstrdup(ff->version ? ff->version : ""),
-		.filename = pl_xstrdup(ff->filename), .url = pl_xstrdup(ff->url),
+		.filename = pl_xstrdup(ff->filename), .url = pl_http_display_url(ff->url),
 		.sha256 = dup_or_null(ff->sha256), .upload_time = ff->upload_time,
 		.yanked = ff->yanked};
 	if (ff->integrity && strncmp(ff->integrity, "sha512-", 7) == 0) {
@@ -590,7 +602,7 @@ static struct artifact *artifact_new(struct pl_fetch *f, struct fetch_project *p
 /* Starts the download; the spool is made by its first bytes. */
 static void artifact_start(struct pl_fetch *f, struct artifact *a)
 {
-	struct pl_http_request rq = {.url = a->meta.url, .max_bytes = f->o.max_file_bytes};
+	struct pl_http_request rq = {.url = a->download, .max_bytes = f->o.max_file_bytes};
 	struct pl_http_sink s = {spool_data, spool_done, a};
 	pl_http_stream(f->http, &rq, &s);
 }
@@ -615,7 +627,9 @@ static int already_stored(struct pl_fetch *f, const struct fetch_file *ff)
 	if (f->o.rescan)
 		return 0;
 	struct pl_store *st = fetch_store_lock(f);
-	int known = st ? pl_store_artifact_known(st, ff->sha256, ff->url, f->ruleset) : 0;
+	char *shown = pl_http_display_url(ff->url);
+	int known = st ? pl_store_artifact_known(st, ff->sha256, shown, f->ruleset) : 0;
+	free(shown);
 	fetch_store_unlock(f);
 	return known == 1;
 }
@@ -680,7 +694,7 @@ int fetch_project_add(struct pl_fetch *f, struct fetch_project *p, const struct 
 	f->progress.files++;
 	f->progress.bytes_expected += ff->size > 0 ? (uint64_t)ff->size : 0;
 	PL_GROW(p->urls, p->capurls, p->nurls + 1);
-	p->urls[p->nurls++] = pl_xstrdup(ff->url);
+	p->urls[p->nurls++] = pl_http_display_url(ff->url);
 	pthread_mutex_unlock(&f->lock);
 	struct artifact *a = artifact_new(f, p, ff);
 	artifact_start(f, a);
@@ -719,6 +733,22 @@ static char *check_recorded(struct pl_store *st, const struct fetch_project *p)
 		       : NULL;
 }
 
+/* In the queue, a project with files that failed is in error too, so that
+ * --retry-errors goes back for them (its stored files are skipped). */
+static void queue_finish(struct pl_fetch *f, struct pl_store *st, const struct fetch_project *p,
+			 const char *err)
+{
+	char *failed = !err && p->failed ? pl_xasprintf("%llu of %llu files could not be fetched "
+							"whole and verified",
+							(unsigned long long)p->failed,
+							(unsigned long long)p->files)
+					 : NULL;
+	if (pl_store_queue_finish(st, f->queue, pl_ecosystem_name(p->eco), p->name, p->serial,
+				  err ? err : failed) < 0)
+		fprintf(stderr, "pkgleaks: error: store: %s\n", pl_error_message());
+	free(failed);
+}
+
 static void project_complete(struct pl_fetch *f, struct fetch_project *p)
 {
 	struct pl_store *st = fetch_store_lock(f);
@@ -728,10 +758,8 @@ static void project_complete(struct pl_fetch *f, struct fetch_project *p)
 		err = pl_xasprintf("%s", pl_error_message());
 	if (st && !err)
 		err = check_recorded(st, p);
-	if (st && f->queue && !p->retry_later &&
-	    pl_store_queue_finish(st, f->queue, pl_ecosystem_name(p->eco), p->name, p->serial,
-				  err) < 0)
-		fprintf(stderr, "pkgleaks: error: store: %s\n", pl_error_message());
+	if (st && f->queue && !p->retry_later)
+		queue_finish(f, st, p, err);
 	fetch_store_unlock(f);
 	struct pl_project_result r = {pl_ecosystem_name(p->eco), p->name,
 				      p->version ? p->version : "", err, p->files, p->failed,

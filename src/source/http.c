@@ -225,6 +225,8 @@ static void configure(struct pl_http *h, struct req *r)
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SET(CURLOPT_LOW_SPEED_TIME, (long)(h->o.stall_timeout < 1 ? 1 : h->o.stall_timeout));
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max);
+	/* Bigger writes: fewer callbacks, spool writes and reader wake-ups. */
+	SET(CURLOPT_BUFFERSIZE, 256L * 1024);
 	if (r->compressed)
 		SET(CURLOPT_ACCEPT_ENCODING, "");
 	if (r->accept) {
@@ -607,7 +609,21 @@ int pl_http_get(struct pl_http *h, const struct pl_http_request *rq, struct pl_b
 	*info = w.info;
 	/* A final 4xx is an answer, not a failure of the request. */
 	long st = w.info.status;
-	if (w.has_error && !(st >= 300 && st < 500 && st != 408 && st != 429))
-		return pl_error_set(PL_EIO, "%s: %s", rq->url, w.error);
+	if (w.has_error && !(st >= 300 && st < 500 && st != 408 && st != 429)) {
+		char *shown = pl_http_display_url(rq->url);
+		int rc = pl_error_set(PL_EIO, "%s: %s", shown, w.error);
+		free(shown);
+		return rc;
+	}
 	return 0;
+}
+
+char *pl_http_display_url(const char *url)
+{
+	const char *host = strstr(url, "://");
+	const char *at = host ? strchr(host + 3, '@') : NULL;
+	const char *slash = host ? strchr(host + 3, '/') : NULL;
+	if (!at || (slash && slash < at))
+		return pl_xstrdup(url);
+	return pl_xasprintf("%.*s***%s", (int)(host + 3 - url), url, at);
 }

@@ -75,6 +75,10 @@ void pl_http_stream(struct pl_http *h, const struct pl_http_request *rq,
 int pl_http_get(struct pl_http *h, const struct pl_http_request *rq, struct pl_buf *body,
 		struct pl_http_info *info);
 
+/* url for messages: a password in it (https://user:pass@host/) replaced
+ * by "***". A new string. */
+char *pl_http_display_url(const char *url);
+
 /* Bytes received by every transfer so far (for a rate). */
 uint64_t pl_http_bytes(const struct pl_http *h);
 

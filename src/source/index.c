@@ -23,19 +23,21 @@ int pl_fetch_json(struct pl_fetch *f, const char *url, const char *accept, const
 				     .max_bytes = fetch_options(f)->max_index_bytes,
 				     .compressed = 1};
 	int rc = pl_http_get(fetch_http(f), &rq, &body, info);
+	char *shown = pl_http_display_url(url);
 	if (rc == 0 && (info->status == 404 || info->status == 410))
 		rc = pl_error_set(PL_ENOTFOUND, "not found (HTTP %ld)", info->status);
 	else if (rc == 0 && info->status == 304)
 		rc = 0;
 	else if (rc == 0 && (info->status < 200 || info->status >= 300))
-		rc = pl_error_set(PL_EIO, "%s: HTTP %ld", url, info->status);
+		rc = pl_error_set(PL_EIO, "%s: HTTP %ld", shown, info->status);
 	else if (rc == 0) {
 		json_error_t err;
 		*out = json_loadb(body.data ? body.data : "", body.len, 0, &err);
 		if (!*out)
-			rc = pl_error_set(PL_EFORMAT, "%s: not JSON (%s at line %d)", url, err.text,
+			rc = pl_error_set(PL_EFORMAT, "%s: not JSON (%s at line %d)", shown, err.text,
 					  err.line);
 	}
+	free(shown);
 	pl_buf_release(&body);
 	return rc;
 }

@@ -453,7 +453,7 @@ int pl_pypi_rss(struct pl_fetch *f, int64_t *since, struct pl_queue_item **items
 	struct pl_http_info info;
 	int rc = pl_http_get(fetch_http(f), &rq, &body, &info);
 	if (rc == 0 && info.status != 200)
-		rc = pl_error_set(PL_EIO, "%s: HTTP %ld", url, info.status);
+		rc = pl_error_set(PL_EIO, "rss/updates.xml: HTTP %ld", info.status);
 	pl_http_info_release(&info);
 	free(url);
 	size_t cap = 0;

@@ -117,6 +117,7 @@ static int in_transaction(struct pl_store *st, int (*fn)(struct pl_store *st, vo
 struct work_add {
 	const struct pl_work_item *items;
 	size_t n;
+	int requeue;
 	uint64_t added;
 };
 
@@ -152,21 +153,26 @@ static int add_rows(struct pl_store *st, void *ctx)
 				  "INSERT INTO work (key, ecosystem, project, version, filename, url,"
 				  " path, sha256, integrity, size, upload_time, yanked, priority, added)"
 				  " VALUES ",
-				  ADD_COLS, v, w->n, " ON CONFLICT (key) DO NOTHING RETURNING id",
+				  ADD_COLS, v, w->n,
+				  w->requeue ? " ON CONFLICT (key) DO UPDATE SET status = 'queued',"
+					       " attempts = 0, not_before = 0, error = NULL,"
+					       " priority = excluded.priority WHERE"
+					       " work.status IN ('done', 'failed') RETURNING id"
+					     : " ON CONFLICT (key) DO NOTHING RETURNING id",
 				  count_row, &w->added);
 	free(v);
 	return rc;
 }
 
 int pl_store_work_add(struct pl_store *st, const struct pl_work_item *items, size_t n,
-		      uint64_t *added)
+		      int requeue, uint64_t *added)
 {
 	*added = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!items[i].key || !items[i].url == !items[i].path)
 			return pl_error_set(PL_EINVAL, "work item %zu: a key and one of url, path", i);
 	int rc = need_postgres(st);
-	struct work_add w = {items, n, 0};
+	struct work_add w = {items, n, requeue, 0};
 	if (rc == 0 && n)
 		rc = in_transaction(st, add_rows, &w);
 	*added = rc == 0 ? w.added : 0;

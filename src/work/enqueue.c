@@ -46,7 +46,7 @@ int pl_work_lister(void *ctx, struct pl_store *st, const struct pl_listed_file *
 	for (size_t i = 0; i < n; i++)
 		item_from_listed(&items[i], &files[i], keys[i], c->priority);
 	uint64_t added = 0;
-	int rc = pl_store_work_add(st, items, n, &added);
+	int rc = pl_store_work_add(st, items, n, c->requeue, &added);
 	if (rc == 0) {
 		c->listed += n;
 		c->added += added;
@@ -67,7 +67,7 @@ static const char *base_name(const char *p)
 }
 
 static int add_paths(struct pl_store *st, char *const *paths, size_t n, int priority,
-		     uint64_t *added)
+		     int requeue, uint64_t *added)
 {
 	struct pl_work_item *items = pl_xcalloc(n + 1, sizeof(*items));
 	char **keys = pl_xcalloc(n + 1, sizeof(*keys));
@@ -79,7 +79,7 @@ static int add_paths(struct pl_store *st, char *const *paths, size_t n, int prio
 			.upload_time = -1, .yanked = -1, .priority = priority};
 	}
 	uint64_t a = 0;
-	int rc = pl_store_work_add(st, items, n, &a);
+	int rc = pl_store_work_add(st, items, n, requeue, &a);
 	*added += a;
 	for (size_t i = 0; i < n; i++)
 		free(keys[i]);
@@ -88,8 +88,8 @@ static int add_paths(struct pl_store *st, char *const *paths, size_t n, int prio
 	return rc;
 }
 
-int pl_work_add_mirror(struct pl_store *st, const char *dir, int priority, uint64_t *listed,
-		       uint64_t *added)
+int pl_work_add_mirror(struct pl_store *st, const char *dir, int priority, int requeue,
+		       uint64_t *listed, uint64_t *added)
 {
 	*listed = *added = 0;
 	char real[PATH_MAX];
@@ -100,7 +100,7 @@ int pl_work_add_mirror(struct pl_store *st, const char *dir, int priority, uint6
 	int rc = pl_mirror_list(real, NULL, NULL, 1, &l);
 	for (size_t i = 0; rc == 0 && i < l.n; i += ADD_BATCH)
 		rc = add_paths(st, l.paths + i, l.n - i < ADD_BATCH ? l.n - i : ADD_BATCH, priority,
-			       added);
+			       requeue, added);
 	*listed = l.n;
 	pl_mirror_list_release(&l);
 	return rc;

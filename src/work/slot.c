@@ -41,12 +41,17 @@ static int slot_in_tx(void *ctx, struct pl_store *st, const char *source, const 
 	return 0;
 }
 
+static void set_store_msg(struct work_slot *s, const char *message)
+{
+	char *m = pl_xstrdup(message);
+	free(s->store_msg);
+	s->store_msg = m;
+}
+
 static void slot_store_error(void *ctx, const char *source, const char *message)
 {
-	struct work_slot *s = ctx;
 	(void)source;
-	free(s->store_msg);
-	s->store_msg = pl_xstrdup(message);
+	set_store_msg(ctx, message);
 }
 
 /* ---- the scan's sink: the store sink, plus what the slot reports ---- */
@@ -247,12 +252,12 @@ static int scan_once(struct work_slot *s, const struct pl_work_item *it)
 	pl_store_sink_stats(s->sink, &after);
 	int lost = s->outcome == PL_WORK_LOST;
 	if (frc < 0 || (after.failed > before.failed && !lost)) {
-		if (!s->store_msg)
-			s->store_msg = pl_xstrdup(pl_error_message());
+		if (frc < 0 || !s->store_msg)
+			set_store_msg(s, pl_error_message());
 		return ITEM_STORE_ERROR;
 	}
 	if (s->outcome < 0 && finish_unscanned(s, it) < 0) {
-		s->store_msg = pl_xstrdup(pl_error_message());
+		set_store_msg(s, pl_error_message());
 		return ITEM_STORE_ERROR;
 	}
 	outcome_event(s, it, work_now() - t0);
@@ -269,11 +274,36 @@ static void release_item(struct work_slot *s, const struct pl_work_item *it, con
 	work_event(s->w, &e);
 }
 
+/* A download the store already holds whole under these rules (queued before
+ * an earlier run stored it): done without fetching it again. 1 when so. */
+static int done_if_stored(struct work_slot *s, const struct pl_work_item *it)
+{
+	const struct pl_worker *w = s->w;
+	if (w->o.rescan || !it->url ||
+	    pl_store_artifact_known(s->st, it->sha256, it->url, pl_ruleset_version(w->rs)) != 1)
+		return 0;
+	reset_item(s, it);
+	enum pl_work_outcome o;
+	double c0 = work_now();
+	if (pl_store_work_finish(s->st, it->id, it->lease, NULL, w->o.max_attempts,
+				 w->o.retry_delay, &o) < 0)
+		return 0; /* the usual way then */
+	s->commit_seconds = work_now() - c0;
+	s->outcome = (int)o;
+	snprintf(s->status, sizeof(s->status), "stored");
+	outcome_event(s, it, s->commit_seconds);
+	return 1;
+}
+
 static void run_item(struct work_slot *s, const struct pl_work_item *it)
 {
 	struct pl_worker *w = s->w;
 	struct pl_worker_event claim = {.kind = PL_WEV_CLAIM, .slot = s->index, .item = it};
 	work_event(w, &claim);
+	if (done_if_stored(s, it)) {
+		work_unhold(w, it->lease);
+		return;
+	}
 	for (int tries = 0;; tries++) {
 		if (scan_once(s, it) == ITEM_FINISHED) {
 			work_unhold(w, it->lease);

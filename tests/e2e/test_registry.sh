@@ -85,6 +85,14 @@ run_pl pypi "${NET[@]}" -q --api simple --index-url "$IDX_URL/simple" pkg-gz
 assert_eq "$(log_py '[r["path"] for r in rows if not r["path"].startswith("/files/")]')" \
 	"['/simple/pkg-gz/']" "pypi --api simple --index-url .../simple: pages under that root"
 
+# A password in the index URL is used, never shown or stored.
+run_pl pypi "${NET[@]}" -f json --db pw.db --api simple \
+	--index-url "http://reader:s3cretpw@${IDX_URL#http://}/simple/" pkg-gz nosuchproject
+assert_not_contains "$OUT" "s3cretpw" "index password: not in the report"
+assert_not_contains "$ERR" "s3cretpw" "index password: not in messages"
+assert_eq "$(db_py pw.db 'q("select count(*) from artifacts where url like ?", "%s3cretpw%")')" "[(0,)]" \
+	"index password: not in the store"
+
 # ---- missing project ----
 run_pl pypi "${NET[@]}" -f json nosuchproject pkg-gz
 assert_exit 2 "pypi: a project that does not exist makes the run an error"

@@ -31,13 +31,17 @@ summary() {
 }
 stored_urls() { db_py "$1" 'sorted(r[0] for r in q("select url from artifacts"))'; }
 
-# run_killed SECONDS ARGS...: starts pkgleaks, kill -9 after SECONDS.
+# run_killed DB ARGS...: starts pkgleaks, kill -9 once DB holds a first
+# committed artifact (so the kill lands mid-run whatever the machine's speed).
 run_killed() {
-	local secs=$1
+	local db=$1 i
 	shift
 	"$PKGLEAKS" "$@" >"$OUT" 2>"$ERR" &
 	local pid=$!
-	sleep "$secs"
+	for i in $(seq 1 600); do
+		[ -f "$db" ] && [ "$(db_py "$db" 'q("select count(*) from artifacts")[0][0]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+		sleep 0.1
+	done
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	RC=$?
@@ -68,7 +72,7 @@ assert_eq "$(db_py ref.db 'q("select status, count(*) from queue group by status
 	"[('done', 16)]" "crawl: every project done in the queue"
 
 set_faults '[{"match": "/files/", "fault": "slow:0.5", "times": -1}]'
-run_killed 3 crawl "${NET[@]}" --db c.db --projects projects.txt --all-versions -q
+run_killed c.db crawl "${NET[@]}" --db c.db --projects projects.txt --all-versions -q
 stored_urls c.db >"$TMP/before"
 n_before=$(db_py c.db 'len(q("select 1 from artifacts"))')
 if [ "$n_before" -gt 0 ] && [ "$n_before" -lt 17 ]; then
@@ -91,7 +95,10 @@ assert_eq "$(log_py 'len(rows)')" 0 "crawl again: done projects are not read aga
 set_faults '[{"match": "/files/", "fault": "slow:0.5", "times": -1}]'
 "$PKGLEAKS" crawl "${NET[@]}" --db i.db --projects projects.txt --all-versions >"$OUT" 2>"$ERR" &
 pid=$!
-sleep 2
+for _ in $(seq 1 600); do
+	[ -f i.db ] && [ "$(db_py i.db 'q("select count(*) from artifacts")[0][0]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+	sleep 0.1
+done
 kill -INT "$pid"
 wait "$pid"
 RC=$?
@@ -127,7 +134,7 @@ assert_eq "$(db_py fref.db 'q("select count(*), min(status) from artifacts")')" 
 	"follow: the 8 new uploads, and none of the older files"
 
 set_faults '[{"match": "/files/", "fault": "slow:1", "times": -1}]'
-run_killed 2.5 follow "${NET[@]}" --db f.db --once -q
+run_killed f.db follow "${NET[@]}" --db f.db --once -q
 stored_urls f.db >"$TMP/before"
 n_before=$(db_py f.db 'len(q("select 1 from artifacts"))')
 if [ "$n_before" -gt 0 ] && [ "$n_before" -lt 8 ]; then

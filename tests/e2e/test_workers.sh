@@ -120,6 +120,19 @@ logged() { grep -q "$2" "$TMP/$1.log" 2>/dev/null; }
 done_count() { q "$DB" "SELECT COUNT(*) FROM work WHERE status = 'done'"; }
 at_least_done() { [ "$(done_count)" -ge "$1" ]; }
 
+# ---- 0. the queue's statements, on this server (tests/unit/test_work.c) ----
+UNIT=$(dirname "$PKGLEAKS")/tests/test_work
+if [ -x "$UNIT" ]; then
+	if PL_TEST_PG_URL=$(pg_new_db unit) "$UNIT" >"$TMP/unit.log" 2>&1; then
+		pass "tests/unit/test_work.c on PostgreSQL (claims, tokens, retries, expiry, status)"
+	else
+		fail "tests/unit/test_work.c on PostgreSQL"
+		head -n 20 "$TMP/unit.log"
+	fi
+else
+	note "skip: no $UNIT"
+fi
+
 # ---- 1. N workers drain the queue through faults ----
 DB=$(pg_new_db workers)
 run_pl queue add --db "$DB" --mirror "$PKGS"
@@ -239,7 +252,7 @@ mkdir -p "$TMP/three"
 head -n 3 "$GOOD" | xargs -I{} cp {} "$TMP/three/"
 DB=$(pg_new_db sigterm)
 run_pl queue add --db "$DB" --mirror "$TMP/three"
-PKGLEAKS_TEST_WORKER_DELAY=2 worker term -j1 --grace 30
+PKGLEAKS_TEST_WORKER_DELAY=2 worker term -j1 --grace 30 --health-file "$TMP/health.json"
 wait_for 30 logged term '"event":"claim"' || fail "SIGTERM: nothing claimed"
 kill -TERM "$LAST_PID"
 wait_exit 60 "$LAST_PID"
@@ -247,6 +260,8 @@ assert_eq "$WRC" 0 "SIGTERM: the worker finishes its item and exits 0"
 assert_eq "$(q "$DB" "SELECT status, COUNT(*) FROM work GROUP BY status ORDER BY status" | tr '\n' ' ')" \
 	"done|1 queued|2 " "SIGTERM: the item in flight done, nothing else claimed"
 assert_contains "$TMP/term.log" '"event":"stopping"' "SIGTERM: logged"
+assert_eq "$("$PYTHON" -c 'import json, sys; h = json.load(open(sys.argv[1])); print(h["state"], h["store"], h["done"])' "$TMP/health.json")" \
+	"stopped True 1" "the health file: state, store reachable, items done"
 PKGLEAKS_TEST_WORKER_DELAY=30@scan worker grace -j1 --grace 1
 wait_for 30 logged grace '"event":"claim"' || fail "grace: nothing claimed"
 kill -TERM "$LAST_PID"
@@ -283,6 +298,33 @@ assert_eq "$(q "$DB" "SELECT filename || ' ' || attempts FROM work WHERE status 
 	"pkg-xz-1.0.tar.xz 3" "the file the index answers 404 for is parked after 3 attempts"
 assert_eq "$(q "$DB" "SELECT COUNT(*) FROM work WHERE status = 'failed' AND error LIKE '%404%'")" 1 \
 	"...with the HTTP error"
+# After a rules update one would requeue what is done: --rescan. Stored
+# downloads are then done without being fetched again (same rules here).
+nget=$(log_py 'len(files)')
+publish pkg-gz-1.0.tar.gz pkg-gz-1.1.tar.gz pkg-gz 1.1
+run_pl queue add --db "$DB" --projects "$TMP/projects.txt" "${NET[@]}"
+assert_contains "$ERR" "1 file listed, 1 new item queued" \
+	"queue add --projects again: the projects are read again, only the new release is new"
+run_pl queue add --db "$DB" --resume "${NET[@]}"
+assert_contains "$ERR" "0 files listed" "queue add --resume: nothing left from an interrupted run"
+run_pl worker --db "$DB" --exit-when-empty --idle 0.2 -j2 "${NET[@]}"
+assert_exit 0 "the new release is scanned"
+nget=$(log_py 'len(files)')
+run_pl queue add --db "$DB" --projects "$TMP/projects.txt" --rescan "${NET[@]}"
+assert_contains "$ERR" "4 files listed, 4 new items queued" "queue add --rescan: done items queued again"
+run_pl worker --db "$DB" --exit-when-empty --idle 0.2 -j2 "${NET[@]}" --log-format json
+assert_eq "$(grep -c '"status":"stored"' "$ERR")" 4 "the worker finds them stored under these rules"
+assert_eq "$(log_py 'len(files)')" "$nget" "...and downloads nothing again"
+# --follow: the first poll notes where the index is, the next queues what is new.
+run_pl queue add --db "$DB" --follow --once "${NET[@]}"
+assert_exit 0 "queue add --follow: first poll"
+assert_contains "$ERR" "0 files listed" "queue add --follow: starts from now"
+publish wheelpkg-1.0-py3-none-any.whl wheelpkg-2.0-py3-none-any.whl
+run_pl queue add --db "$DB" --follow --once "${NET[@]}"
+assert_contains "$ERR" "1 file listed, 1 new item queued" "queue add --follow: the new upload queued"
+run_pl worker --db "$DB" --exit-when-empty --idle 0.2 -j1 "${NET[@]}"
+assert_eq "$(q "$DB" "SELECT status FROM work WHERE filename = 'wheelpkg-2.0-py3-none-any.whl'")" \
+	done "...and scanned"
 stop_index
 
 # ---- 4. throughput: 1, 2 and 4 workers on the same queue (ratios, not asserted) ----
@@ -295,7 +337,8 @@ scaling() {
 	t0=$(date +%s.%N)
 	WPIDS=()
 	for i in $(seq 1 "$n"); do
-		"$PKGLEAKS" worker --db "$db" --exit-when-empty --idle 0.1 --rescan -j1 2>/dev/null &
+		"$PKGLEAKS" worker --db "$db" --exit-when-empty --idle 0.1 --rescan -j1 \
+			2>"$TMP/scale$n-$i.log" &
 		WPIDS+=($!)
 	done
 	for i in "${WPIDS[@]}"; do wait "$i"; done
@@ -315,4 +358,11 @@ for n in 1 2 4; do
 	assert_eq "$(q "$PG_URL_BASE/scale$n" "SELECT COUNT(*) FROM work WHERE status = 'done'")" \
 		"$nscale" "$n worker(s): every item done"
 done
+
+# The background workers' own stderr: no sanitizer report in any of them.
+if grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$TMP"/*.log >"$TMP/san" 2>/dev/null; then
+	fail "sanitizer reports in worker logs: $(tr '\n' ' ' <"$TMP/san")"
+else
+	pass "no sanitizer report in any worker's log"
+fi
 finish

@@ -69,10 +69,11 @@ pg_start() {
 	return 1
 }
 
-# pg_ctl_start: starts the server of $PG_DIR on $PG_PORT (pg_start, pg_restart).
+# pg_ctl_start: starts the server of $PG_DIR on $PG_PORT (pg_start, pg_restart);
+# fsync off unless PG_FSYNC=on (benchmarks that count commits want it on).
 pg_ctl_start() {
 	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-		-o "-p $PG_PORT -k $PG_DIR/sock -c listen_addresses=127.0.0.1 -c fsync=off" \
+		-o "-p $PG_PORT -k $PG_DIR/sock -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off}" \
 		start >/dev/null 2>&1
 }
 

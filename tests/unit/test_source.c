@@ -47,6 +47,12 @@ static void test_urls(void)
 		      "https://cdn.example/x.whl");
 	check_resolve("http://127.0.0.1:8/simple/foo/", "foo-1.0.zip",
 		      "http://127.0.0.1:8/simple/foo/foo-1.0.zip");
+	char *d = pl_http_display_url("https://me:s3cret@idx.example/simple/");
+	CHECK_STR(d, "https://***@idx.example/simple/");
+	free(d);
+	d = pl_http_display_url("https://idx.example/a@b");
+	CHECK_STR(d, "https://idx.example/a@b");
+	free(d);
 	char *j = pl_url_join("https://idx.example/root/", "/pypi/x/json");
 	CHECK_STR(j, "https://idx.example/root/pypi/x/json");
 	free(j);
