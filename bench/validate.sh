@@ -2,7 +2,8 @@
 # Validation of N unique secrets (default 1000 GitHub tokens, all valid)
 # against the fake issuer on loopback: wall time, requests the issuer saw
 # (goal: one per unique secret), then a second run within the cache window
-# (goal: none). Usage: bench/validate.sh [BUILD_DIR] [N]
+# (goal: none); then the same from a store with `pkgleaks validate --db`.
+# Usage: bench/validate.sh [BUILD_DIR] [N]
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/${1:-build}/pkgleaks
@@ -24,4 +25,18 @@ for run in 1 2; do
 	echo "run $run: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s wall;" \
 		"the issuer saw $(wc -l <"$T/log") requests in total;" \
 		"$(grep '^validation:' "$T/err$run")"
+done
+# The same secrets kept in a store (scan --db --store-secrets), checked again
+# by `pkgleaks validate --db`: one request each, then none with --older-than
+# (each was just checked). The file cache is not used by `validate`.
+export PKGLEAKS_KEY=bench-validate-key
+"$BIN" scan --db "$T/v.db" --store-secrets -q "$T/secrets.txt" >/dev/null 2>&1 || true
+for run in "validate" "validate --older-than 7d"; do
+	before=$(wc -l <"$T/log")
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2086
+	"$BIN" $run --db "$T/v.db" --validate-rate 1000 --validate-jobs 16 -q >/dev/null 2>"$T/err" || true
+	t1=$(date +%s.%N)
+	echo "pkgleaks $run --db: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s wall;" \
+		"the issuer saw $(( $(wc -l <"$T/log") - before )) requests; $(grep '^validate:' "$T/err")"
 done

@@ -127,7 +127,8 @@ struct pl_crawl_options {
 	enum pl_ecosystem eco;
 	const char *const *names;
 	size_t nnames;
-	int all;          /* every project of the index (PyPI: the Simple index) */
+	int all;          /* every project of the index (PyPI: the Simple index;
+	                     npm: the registry's _all_docs) */
 	int retry_errors; /* projects that failed before are tried again */
 	const char *queue; /* the store's project queue; NULL: "crawl" */
 	int requeue;       /* projects named (or listed by --all) that are done are

@@ -68,6 +68,41 @@ int pl_store_secret_reveal(struct pl_store *st, const char *fingerprint, char **
 int pl_store_add_validation(struct pl_store *st, const char *fingerprint, int64_t checked_at,
 			    const char *status, const char *detail);
 
+/* One check to record (pl_store_add_validation's arguments; borrowed). */
+struct pl_validation_record {
+	const char *fingerprint;
+	int64_t checked_at;
+	const char *status; /* valid, invalid or unknown */
+	const char *detail; /* may be NULL */
+};
+/* Records n checks in one transaction: all or none. */
+int pl_store_add_validations(struct pl_store *st, const struct pl_validation_record *r, size_t n);
+
+/* A stored secret to check again (pkgleaks validate; src/store/validations.c). */
+struct pl_stored_secret {
+	char fingerprint[65];
+	char *rule;           /* owned: the rule id it was found under */
+	char *redacted;       /* owned, printable: the redacted form stored by the scan */
+	int has_raw;          /* a raw value is kept (scan --store-secrets) */
+	int64_t last_checked; /* Unix seconds of its newest validation; -1: never */
+	int64_t first_seen;   /* earliest upload time of an artifact holding it; -1 unknown */
+};
+
+/* Which secrets: -1 / NULL / 0 mean no filter. */
+struct pl_stored_secret_filter {
+	int64_t checked_before; /* newest validation at or before this time, or none */
+	const char *rule;       /* this rule id only */
+	uint64_t limit;         /* at most this many */
+};
+
+/* The secrets the filter selects: those with a raw value first, then the
+ * never checked, then the longest unchecked (fingerprint order breaks ties,
+ * so both back ends choose the same ones). pl_stored_secrets_free frees
+ * *out. */
+int pl_store_secrets_to_validate(struct pl_store *st, const struct pl_stored_secret_filter *f,
+				 struct pl_stored_secret **out, size_t *n);
+void pl_stored_secrets_free(struct pl_stored_secret *s, size_t n);
+
 /* ---- the scan sink ---- */
 
 struct pl_store_sink_options {
@@ -392,6 +427,10 @@ struct pl_stats_persist {
 	char *state;
 	int64_t notified_at, state_at; /* state_at: when the state last changed */
 	char *fixed_version;
+	/* Validity over time (issue 6): the secret's first upload anywhere in
+	 * the store, and its newest check that said valid (-1: none). "Still
+	 * valid after" is the time between the two. */
+	int64_t first_seen, last_valid;
 };
 
 /* One artifact as stored (the "artifacts" table of the report). */

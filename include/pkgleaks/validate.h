@@ -66,6 +66,10 @@ void pl_validator_free(struct pl_validator *v);
 void pl_validator_submit(struct pl_validator *v, const struct pl_rule *rule, const char *secret,
 			 size_t len, const char *fingerprint, const struct pl_detail *details,
 			 size_t ndetails);
+/* The same for a raw value read back from a store (pkgleaks validate): the
+ * offline details the scan had are found again with the rule's inspector. */
+void pl_validator_submit_value(struct pl_validator *v, const struct pl_rule *rule,
+			       const char *secret, size_t len, const char *fingerprint);
 /* Waits until every submitted check has an answer. */
 void pl_validator_wait(struct pl_validator *v);
 /* After wait: gives f a copy of its fingerprint's answer (NOT_CHECKED "not

@@ -69,6 +69,8 @@ enum pl_worker_event_kind {
 	PL_WEV_PROGRESS,  /* periodic: the counters and the queue */
 	PL_WEV_STOPPING,  /* a stop was asked: finishing the items in flight */
 	PL_WEV_STOP,      /* the worker is ending (message: why) */
+	PL_WEV_RECONNECTED, /* the store answers again after a store event
+	                       (seconds: how long this slot or heartbeat waited) */
 };
 const char *pl_worker_event_name(enum pl_worker_event_kind k);
 
@@ -90,7 +92,8 @@ struct pl_worker_event {
 	const struct pl_work_item *item;   /* claim .. released; else NULL */
 	const char *status;                /* done: the artifact's status */
 	const char *message;               /* why (retry, parked, store, stop), or NULL */
-	double seconds;                    /* done, retry, parked: time on the item */
+	double seconds;                    /* done, retry, parked: time on the item;
+	                                      reconnected: time without the store */
 	double queue_seconds;              /* ...of which claiming it and committing */
 	uint64_t bytes, findings, count;   /* done: size and findings; expired: items */
 	const struct pl_worker_totals *totals; /* progress, stop */

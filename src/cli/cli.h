@@ -22,6 +22,8 @@ int cmd_install_hook(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 /* Disclosure to owners (issue 8): cmd_disclose.c. */
 int cmd_disclose(int argc, char **argv);
+/* Re-checking stored secrets (issue 6): cmd_validate.c. */
+int cmd_validate(int argc, char **argv);
 /* Registries (issue 5): cmd_pypi.c, cmd_npm.c, cmd_mirror.c, cmd_crawl.c,
  * cmd_follow.c, sharing cli_fetch.h. */
 int cmd_pypi(int argc, char **argv);
@@ -87,6 +89,24 @@ void cli_validate_release(struct cli_validate *v);
 int cli_parse_size(const char *s, uint64_t *out);
 int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 int cli_parse_double(const char *s, double *out);
+/* The value of option opt (for the message) in seconds, from min to 1e9;
+ * 0, or prints why not and returns PL_EXIT_ERROR. */
+int cli_parse_seconds(const char *opt, const char *v, double min, double *out);
+/* v is a (*out = 0) or b (*out = 1); 0, or prints why not and returns
+ * PL_EXIT_ERROR. */
+int cli_parse_choice(const char *opt, const char *v, const char *a, const char *b, int *out);
+
+/* Names in the order given (crawl and queue add: projects from operands
+ * and from files). The list owns them. */
+struct cli_names {
+	char **v;
+	size_t n, cap;
+};
+void cli_names_add(struct cli_names *l, const char *name, size_t len);
+/* Adds the names in path ('-': stdin), one per line; blank lines and '#'
+ * comments are skipped. 0, or prints why not and returns PL_EXIT_ERROR. */
+int cli_names_read(struct cli_names *l, const char *path);
+void cli_names_release(struct cli_names *l);
 /* Loads built-in rules plus extra files, compiled; prints the error and
  * returns NULL on failure. */
 struct pl_ruleset *cli_load_rules(char **extra, int nextra);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli_fetch.h"
+#include "cli/cli_progress.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/report.h"
 #include "pkgleaks/store.h"
@@ -312,14 +313,6 @@ static void on_project(void *ctx, const struct pl_project_result *r)
 
 /* ---- the progress bar ---- */
 
-struct progress {
-	struct run_state *rs;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int stop;
-};
-
 static void eta_text(double secs, char *out, size_t n)
 {
 	if (secs < 0 || secs > 359999)
@@ -351,8 +344,9 @@ static double done_fraction(const struct run_state *rs, const struct pl_fetch_pr
 	return p->files ? (double)p->files_done / (double)p->files : 0;
 }
 
-static void draw(struct run_state *rs)
+static void draw(void *ctx)
 {
+	struct run_state *rs = ctx;
 	struct pl_fetch_progress p;
 	bar_numbers(rs, &p);
 	const struct pl_scan_progress *s = pl_scan_progress_get();
@@ -380,47 +374,6 @@ static void draw(struct run_state *rs)
 	fprintf(stderr, ", %.1f MB, %llu findings, %.1f MB/s, ETA %s", (double)bytes / 1e6,
 		(unsigned long long)s->findings, rate / 1e6, eta);
 	funlockfile(stderr);
-}
-
-static void *progress_loop(void *arg)
-{
-	struct progress *pg = arg;
-	pthread_mutex_lock(&pg->lock);
-	while (!pg->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&pg->cond, &pg->lock, &ts);
-		if (!pg->stop)
-			draw(pg->rs);
-	}
-	fputs("\r\033[K", stderr);
-	pthread_mutex_unlock(&pg->lock);
-	return NULL;
-}
-
-static int progress_start(struct progress *pg, struct run_state *rs)
-{
-	pg->rs = rs;
-	pg->stop = 0;
-	pthread_mutex_init(&pg->lock, NULL);
-	pthread_cond_init(&pg->cond, NULL);
-	return pthread_create(&pg->thread, NULL, progress_loop, pg) == 0;
-}
-
-static void progress_stop(struct progress *pg)
-{
-	pthread_mutex_lock(&pg->lock);
-	pg->stop = 1;
-	pthread_cond_signal(&pg->cond);
-	pthread_mutex_unlock(&pg->lock);
-	pthread_join(pg->thread, NULL);
-	pthread_cond_destroy(&pg->cond);
-	pthread_mutex_destroy(&pg->lock);
 }
 
 /* ---- signals: the first stops taking work, the second ends at once ---- */
@@ -551,13 +504,13 @@ static int run_with(struct cli_fetch_args *a, struct run_state *st, struct sinks
 	st->env.store = cli_store_db(s->store);
 	a->scan.ignore = a->ignore;
 	st->env.opt = &a->scan;
-	struct progress pg;
+	struct cli_progress pg;
 	int show = a->progress >= 0 ? a->progress : isatty(STDERR_FILENO);
 	st->started = now();
-	show = show && progress_start(&pg, st);
+	show = show && cli_progress_start(&pg, draw, st);
 	int rc = fn(ctx, &st->env);
 	if (show)
-		progress_stop(&pg);
+		cli_progress_stop(&pg);
 	signals_off();
 	s->report.seconds = now() - st->started;
 	if (rc < 0)
@@ -626,4 +579,48 @@ int cli_fetch_parse(struct cli_fetch_args *a, int argc, char **argv,
 			return -rc - 1;
 	}
 	return optind;
+}
+
+/* ---- pypi and npm: packages by name ---- */
+
+struct names {
+	enum pl_ecosystem eco;
+	char **v;
+	int n;
+};
+
+static int run_names(void *ctx, struct cli_fetch_env *e)
+{
+	struct names *n = ctx;
+	return pl_fetch_run_names(e->fetch, n->eco, (const char *const *)n->v, (size_t)n->n,
+				  e->rs, e->opt, e->sink, e->sink_ctx);
+}
+
+int cli_fetch_names(int argc, char **argv, enum pl_ecosystem eco, const char *usage)
+{
+	static const struct option longopts[] = {
+		CLI_FETCH_COMMON_LONGOPTS,
+		CLI_FETCH_NET_LONGOPTS,
+		CLI_VALIDATE_LONGOPTS,
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *cmd = pl_ecosystem_name(eco);
+	struct cli_fetch_args a;
+	cli_fetch_defaults(&a);
+	a.collect = 1;
+	int first = cli_fetch_parse(&a, argc, argv, longopts, usage, NULL, NULL);
+	if (first < 0)
+		return -first - 1;
+	if (first >= argc)
+		return cli_fail("%s: no %s named (try `pkgleaks %s --help`)", cmd,
+				eco == PL_ECO_NPM ? "package" : "project", cmd);
+	char *registry = NULL;
+	if (eco == PL_ECO_NPM && pl_npm_registry_find(a.registry, &registry) < 0)
+		return cli_fail("%s", pl_error_message());
+	a.src.registry_url = registry;
+	struct names n = {eco, argv + first, argc - first};
+	int code = cli_fetch_run(&a, 1, run_names, &n);
+	free(registry);
+	return code;
 }

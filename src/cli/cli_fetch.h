@@ -88,6 +88,16 @@ enum {
 	"      --tmp-dir DIR       where the private spool directory goes (default $TMPDIR\n" \
 	"                          or /tmp; it is removed at the end)\n"
 
+/* The end of `pypi`'s and `npm`'s usage up to their examples: thing is
+ * "project" or "package" in their exit status. */
+#define CLI_FETCH_NAMES_USAGE(thing)                                                         \
+	"\n" CLI_FETCH_OUTPUT_USAGE CLI_FETCH_COMMON_USAGE "\n" CLI_FETCH_NET_USAGE "\n"      \
+	CLI_VALIDATE_USAGE "\n"                                                              \
+	"exit status: 0 nothing found, 1 secrets found, 2 a " thing " could not be read or a\n" \
+	"fatal error (also unreadable files with --fail-on-error).\n"                      \
+	"\n"                                                                                 \
+	"examples:\n"
+
 struct cli_fetch_args {
 	struct pl_scan_options scan;
 	struct pl_report_options report;
@@ -137,5 +147,10 @@ typedef int (*cli_fetch_fn)(void *ctx, struct cli_fetch_env *env);
  * and SIGINT/SIGTERM (finish what is in flight, then stop), runs fn, writes
  * the report and returns the exit code. */
 int cli_fetch_run(struct cli_fetch_args *a, int network, cli_fetch_fn fn, void *ctx);
+
+/* `pkgleaks pypi` and `pkgleaks npm`: the packages named as operands
+ * (NAME==VERSION, NAME@VERSION), fetched and scanned into a report; npm's
+ * registry as pl_npm_registry_find finds it. Returns the exit code. */
+int cli_fetch_names(int argc, char **argv, enum pl_ecosystem eco, const char *usage);
 
 #endif

@@ -1,7 +1,6 @@
 /* `pkgleaks crawl --projects FILE | --all`: queue many projects in the
  * store and scan them; a run that is stopped or killed resumes where it
  * was (done projects and stored files are not fetched again). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,8 @@ static const char usage[] =
 	"\n"
 	"what to crawl:\n"
 	"      --projects FILE     project names, one per line ('#' comments; '-' = stdin)\n"
-	"      --all               every project the PyPI index lists (PEP 691 /simple/)\n"
+	"      --all               every project the PyPI index lists (PEP 691 /simple/);\n"
+	"                          with --npm, every package of the registry's _all_docs\n"
 	"      --npm               npm packages (the registry as for `pkgleaks npm`)\n"
 	"      --retry-errors      try again the projects that failed before\n"
 	"      --index-url URL     PyPI-compatible index (default " PL_PYPI_DEFAULT_URL ")\n"
@@ -55,8 +55,7 @@ static const struct option longopts[] = {
 struct crawl_cmd {
 	struct pl_crawl_options c;
 	const char *projects;
-	char **names;
-	size_t n, cap;
+	struct cli_names names;
 };
 
 static int own(void *ctx, int c, const char *arg)
@@ -73,58 +72,10 @@ static int own(void *ctx, int c, const char *arg)
 	return 0;
 }
 
-static void add_name(struct crawl_cmd *cc, const char *name, size_t len)
-{
-	if (cc->n == cc->cap) {
-		cc->cap = cc->cap ? 2 * cc->cap : 64;
-		cc->names = realloc(cc->names, cc->cap * sizeof(*cc->names));
-		if (!cc->names) {
-			fputs("pkgleaks: out of memory\n", stderr);
-			abort();
-		}
-	}
-	char *s = malloc(len + 1);
-	if (!s) {
-		fputs("pkgleaks: out of memory\n", stderr);
-		abort();
-	}
-	memcpy(s, name, len);
-	s[len] = 0;
-	cc->names[cc->n++] = s;
-}
-
-/* One name per line; blank lines and '#' comments are skipped. */
-static int read_projects(struct crawl_cmd *cc, const char *path)
-{
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (!fp)
-		return cli_fail("cannot read %s: %s", path, strerror(errno));
-	char line[1024];
-	while (fgets(line, sizeof(line), fp)) {
-		char *s = line + strspn(line, " \t");
-		size_t len = strcspn(s, "#\r\n");
-		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-			len--;
-		if (len)
-			add_name(cc, s, len);
-	}
-	int bad = ferror(fp);
-	if (fp != stdin)
-		fclose(fp);
-	return bad ? cli_fail("cannot read %s", path) : 0;
-}
-
 static int run(void *ctx, struct cli_fetch_env *e)
 {
 	struct crawl_cmd *cc = ctx;
 	return pl_fetch_run_crawl(e->fetch, &cc->c, e->rs, e->opt, e->sink, e->sink_ctx);
-}
-
-static void free_names(struct crawl_cmd *cc)
-{
-	for (size_t i = 0; i < cc->n; i++)
-		free(cc->names[i]);
-	free(cc->names);
 }
 
 int cmd_crawl(int argc, char **argv)
@@ -137,18 +88,18 @@ int cmd_crawl(int argc, char **argv)
 	if (first < 0)
 		return -first - 1;
 	for (int i = first; i < argc; i++)
-		add_name(&cc, argv[i], strlen(argv[i]));
-	int code = cc.projects ? read_projects(&cc, cc.projects) : 0;
+		cli_names_add(&cc.names, argv[i], strlen(argv[i]));
+	int code = cc.projects ? cli_names_read(&cc.names, cc.projects) : 0;
 	char *registry = NULL;
 	if (!code && cc.c.eco == PL_ECO_NPM && pl_npm_registry_find(a.registry, &registry) < 0)
 		code = cli_fail("%s", pl_error_message());
 	if (!code) {
 		a.src.registry_url = registry;
-		cc.c.names = (const char *const *)cc.names;
-		cc.c.nnames = cc.n;
+		cc.c.names = (const char *const *)cc.names.v;
+		cc.c.nnames = cc.names.n;
 		code = cli_fetch_run(&a, 1, run, &cc);
 	}
 	free(registry);
-	free_names(&cc);
+	cli_names_release(&cc.names);
 	return code;
 }

@@ -104,8 +104,7 @@ struct add_cmd {
 	struct pl_crawl_options crawl;
 	struct pl_follow_options follow;
 	struct pl_work_lister_ctx lister;
-	char **names;
-	size_t n, cap;
+	struct cli_names names;
 };
 
 static int add_own(void *ctx, int c, const char *v)
@@ -137,52 +136,11 @@ static int add_own(void *ctx, int c, const char *v)
 		ac->crawl.retry_errors = 1;
 		return 0;
 	case OPT_INTERVAL:
-		if (cli_parse_double(v, &ac->follow.interval) || ac->follow.interval < 0)
-			return cli_fail("invalid value '%s' for --interval: expected seconds", v);
-		return 0;
+		return cli_parse_seconds("--interval", v, 0.1, &ac->follow.interval);
 	default:
 		ac->follow.once = 1;
 		return 0;
 	}
-}
-
-static void add_name(struct add_cmd *ac, const char *s, size_t len)
-{
-	if (ac->n == ac->cap) {
-		ac->cap = ac->cap ? 2 * ac->cap : 64;
-		ac->names = realloc(ac->names, ac->cap * sizeof(*ac->names));
-		if (!ac->names) {
-			fputs("pkgleaks: out of memory\n", stderr);
-			abort();
-		}
-	}
-	ac->names[ac->n] = strndup(s, len);
-	if (!ac->names[ac->n]) {
-		fputs("pkgleaks: out of memory\n", stderr);
-		abort();
-	}
-	ac->n++;
-}
-
-/* One name per line; blank lines and '#' comments are skipped. */
-static int read_projects(struct add_cmd *ac, const char *path)
-{
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (!fp)
-		return cli_fail("cannot read %s: %s", path, strerror(errno));
-	char line[1024];
-	while (fgets(line, sizeof(line), fp)) {
-		char *s = line + strspn(line, " \t");
-		size_t len = strcspn(s, "#\r\n");
-		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-			len--;
-		if (len)
-			add_name(ac, s, len);
-	}
-	int bad = ferror(fp);
-	if (fp != stdin)
-		fclose(fp);
-	return bad ? cli_fail("cannot read %s", path) : 0;
 }
 
 static int add_run(void *ctx, struct cli_fetch_env *e)
@@ -221,13 +179,13 @@ static int add_registry(struct cli_fetch_args *a, struct add_cmd *ac)
 {
 	char *registry = NULL;
 	int code = 0;
-	if (ac->what == OPT_PROJECTS && (code = read_projects(ac, ac->arg)) != 0)
+	if (ac->what == OPT_PROJECTS && (code = cli_names_read(&ac->names, ac->arg)) != 0)
 		return code;
 	if (ac->crawl.eco == PL_ECO_NPM && pl_npm_registry_find(a->registry, &registry) < 0)
 		return cli_fail("%s", pl_error_message());
 	a->src.registry_url = registry;
-	ac->crawl.names = (const char *const *)ac->names;
-	ac->crawl.nnames = ac->n;
+	ac->crawl.names = (const char *const *)ac->names.v;
+	ac->crawl.nnames = ac->names.n;
 	ac->crawl.all = ac->what == OPT_PYPIALL;
 	ac->crawl.queue = "work";
 	ac->crawl.requeue = 1; /* each run lists the projects' files as they are now */
@@ -261,9 +219,7 @@ static int cmd_queue_add(int argc, char **argv)
 		code = cli_fail("queue add: give the queue's store with --db postgresql://...");
 	else
 		code = ac.what == OPT_MIRROR ? add_mirror(&a, &ac) : add_registry(&a, &ac);
-	for (size_t i = 0; i < ac.n; i++)
-		free(ac.names[i]);
-	free(ac.names);
+	cli_names_release(&ac.names);
 	return code;
 }
 
@@ -286,22 +242,32 @@ static int read_options(struct read_cmd *rc, int argc, char **argv, const char *
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		if (c == 'h') {
+		int bad = 0;
+		switch (c) {
+		case 'h':
 			fputs(usage, stdout);
 			return -PL_EXIT_CLEAN - 1;
-		}
-		if (c == 'd')
+		case 'd':
 			rc->db = optarg;
-		else if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0))
-			rc->json = strcmp(optarg, "json") == 0;
-		else if (c == 'w' && cli_parse_double(optarg, &rc->window) == 0 && rc->window > 0)
-			continue;
-		else if (c == 'l' && cli_parse_uint(optarg, 1u << 30, &rc->limit) == 0)
-			continue;
-		else if (c == 'a')
+			break;
+		case 'f':
+			bad = cli_parse_choice("--format", optarg, "text", "json", &rc->json);
+			break;
+		case 'w':
+			bad = cli_parse_seconds("--window", optarg, 1, &rc->window);
+			break;
+		case 'l':
+			if (cli_parse_uint(optarg, 1u << 30, &rc->limit))
+				bad = cli_fail("invalid value '%s' for --limit: expected a count", optarg);
+			break;
+		case 'a':
 			rc->all = 1;
-		else
-			return -cli_fail("queue %s: bad option (try `pkgleaks queue --help`)", what) - 1;
+			break;
+		default:
+			bad = cli_fail("queue %s: bad option (try `pkgleaks queue --help`)", what);
+		}
+		if (bad)
+			return -bad - 1;
 	}
 	if (!rc->db || !pl_store_is_postgres_url(rc->db))
 		return -cli_fail("queue %s: give the queue's store with --db postgresql://...",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_progress.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/published.h"
 #include "pkgleaks/report.h"
@@ -264,55 +265,13 @@ static int parse_option(int c, const char *v, struct scan_args *a)
 
 /* ---- progress line ---- */
 
-struct progress {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int stop;
-};
-
-static void *progress_loop(void *arg)
+static void draw_progress(void *ctx)
 {
-	struct progress *p = arg;
-	pthread_mutex_lock(&p->lock);
-	while (!p->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-		if (p->stop)
-			break;
-		const struct pl_scan_progress *s = pl_scan_progress_get();
-		fprintf(stderr, "\r\033[Kscanning: %llu files, %.1f MB, %llu findings, %llu errors",
-			(unsigned long long)s->files, (double)s->bytes / 1e6,
-			(unsigned long long)s->findings, (unsigned long long)s->errors);
-	}
-	fputs("\r\033[K", stderr);
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
-
-static int progress_start(struct progress *p)
-{
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
-	p->stop = 0;
-	return pthread_create(&p->thread, NULL, progress_loop, p) == 0;
-}
-
-static void progress_stop(struct progress *p)
-{
-	pthread_mutex_lock(&p->lock);
-	p->stop = 1;
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	pthread_join(p->thread, NULL);
-	pthread_cond_destroy(&p->cond);
-	pthread_mutex_destroy(&p->lock);
+	(void)ctx;
+	const struct pl_scan_progress *s = pl_scan_progress_get();
+	fprintf(stderr, "\r\033[Kscanning: %llu files, %.1f MB, %llu findings, %llu errors",
+		(unsigned long long)s->files, (double)s->bytes / 1e6,
+		(unsigned long long)s->findings, (unsigned long long)s->errors);
 }
 
 /* ---- the command ---- */
@@ -401,14 +360,14 @@ static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 		return PL_EXIT_ERROR;
 	}
 	a->scan.ignore = a->ignore;
-	struct progress prog;
+	struct cli_progress prog;
 	int show_progress = a->progress >= 0 ? a->progress : isatty(STDERR_FILENO);
-	show_progress = show_progress && progress_start(&prog);
+	show_progress = show_progress && cli_progress_start(&prog, draw_progress, NULL);
 	double t0 = now();
 	int rc = pl_scan_run(rs, &a->scan, t.inputs, t.ninputs, t.sink, t.ctx);
 	report.seconds = now() - t0;
 	if (show_progress)
-		progress_stop(&prog);
+		cli_progress_stop(&prog);
 	if (rc >= 0)
 		cli_validate_end(&a->validate, &report, a->quiet, cli_store_db(store));
 	cli_validate_release(&a->validate);

@@ -1,6 +1,5 @@
 /* `pkgleaks worker --db postgresql://...`: drain the store's work queue,
  * on as many machines as there are, with logs for a collector. */
-#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -79,26 +78,6 @@ struct worker_cmd {
 	struct cli_worker_log log;
 };
 
-/* Seconds, 0 allowed (cli_parse_double wants more than 0). */
-static int seconds_opt(const char *opt, const char *v, double *out, double min)
-{
-	char *end;
-	errno = 0;
-	double d = strtod(v, &end);
-	if (errno || end == v || *end || !(d >= min) || d > 1e9)
-		return cli_fail("invalid value '%s' for %s: expected seconds (>= %g)", v, opt, min);
-	*out = d;
-	return 0;
-}
-
-static int choice(const char *opt, const char *v, const char *a, const char *b, int *out)
-{
-	if (strcmp(v, a) && strcmp(v, b))
-		return cli_fail("invalid value '%s' for %s: expected %s or %s", v, opt, a, b);
-	*out = strcmp(v, b) == 0;
-	return 0;
-}
-
 static int own(void *ctx, int c, const char *v)
 {
 	struct worker_cmd *wc = ctx;
@@ -106,30 +85,30 @@ static int own(void *ctx, int c, const char *v)
 	unsigned long long u;
 	switch (c) {
 	case OPT_LEASE:
-		return seconds_opt("--lease", v, &o->lease, 1);
+		return cli_parse_seconds("--lease", v, 1, &o->lease);
 	case OPT_ATTEMPTS:
 		if (cli_parse_uint(v, 1000, &u) || !u)
 			return cli_fail("invalid value '%s' for --max-attempts: expected 1 to 1000", v);
 		o->max_attempts = (int)u;
 		return 0;
 	case OPT_RETRYDELAY:
-		return seconds_opt("--retry-delay", v, &o->retry_delay, 0);
+		return cli_parse_seconds("--retry-delay", v, 0, &o->retry_delay);
 	case OPT_IDLE:
-		return seconds_opt("--idle", v, &o->idle, 0.05);
+		return cli_parse_seconds("--idle", v, 0.05, &o->idle);
 	case OPT_EMPTY:
 		o->exit_when_empty = 1;
 		return 0;
 	case OPT_GRACE:
-		return seconds_opt("--grace", v, &o->grace, 0);
+		return cli_parse_seconds("--grace", v, 0, &o->grace);
 	case OPT_ID:
 		o->id = v;
 		return 0;
 	case OPT_LOGFORMAT:
-		return choice("--log-format", v, "text", "json", &wc->log.json);
+		return cli_parse_choice("--log-format", v, "text", "json", &wc->log.json);
 	case OPT_LOGLEVEL:
-		return choice("--log-level", v, "info", "debug", &wc->log.debug);
+		return cli_parse_choice("--log-level", v, "info", "debug", &wc->log.debug);
 	case OPT_PROGRESS:
-		return seconds_opt("--progress-every", v, &o->progress_every, 0.1);
+		return cli_parse_seconds("--progress-every", v, 0.1, &o->progress_every);
 	default:
 		o->health_file = v;
 		return 0;

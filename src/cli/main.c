@@ -18,6 +18,7 @@ static const char usage[] =
 	"  install-hook     block git commits that add a secret (pre-commit hook)\n"
 	"  report           the study report from a findings store (--db)\n"
 	"  disclose         one report per project for its owners, from a store (--db)\n"
+	"  validate         ask the issuers again about stored secrets; record the answers\n"
 	"  pypi NAME...     fetch and scan PyPI releases (NAME or NAME==VERSION)\n"
 	"  npm NAME...      fetch and scan npm packages from your registry (NAME@VERSION)\n"
 	"  mirror DIR       scan a local mirror, skipping what the store already has\n"
@@ -63,6 +64,7 @@ static const struct {
 	{"install-hook", cmd_install_hook},
 	{"report", cmd_report},
 	{"disclose", cmd_disclose},
+	{"validate", cmd_validate},
 	{"pypi", cmd_pypi},
 	{"npm", cmd_npm},
 	{"mirror", cmd_mirror},

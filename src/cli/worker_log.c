@@ -95,6 +95,8 @@ static void log_json(const struct pl_worker_event *e)
 		add_result(o, e);
 	if (e->kind == PL_WEV_EXPIRED)
 		json_object_set_new(o, "count", json_integer((json_int_t)e->count));
+	if (e->kind == PL_WEV_RECONNECTED)
+		json_object_set_new(o, "seconds", json_real(e->seconds));
 	if (e->message)
 		json_object_set_new(o, e->kind == PL_WEV_START ? "store" : "error",
 				    json_string(e->message));
@@ -125,6 +127,8 @@ static void log_text(const struct pl_worker_event *e)
 	if (e->kind == PL_WEV_EXPIRED)
 		fprintf(stderr, " %llu lease%s", (unsigned long long)e->count,
 			e->count == 1 ? "" : "s");
+	if (e->kind == PL_WEV_RECONNECTED)
+		fprintf(stderr, " after %.1f s", e->seconds);
 	if (e->message)
 		fprintf(stderr, ": %s", e->message);
 	if (e->totals)

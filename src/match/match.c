@@ -31,13 +31,26 @@ struct pl_matcher {
 	size_t len;            /* length of the text being scanned */
 };
 
+/* A clone of the ruleset's prototype scratch, made here the first time
+ * (the lock makes the lazy part as thread-safe as the JIT's). */
+static hs_error_t clone_scratch(const struct pl_ruleset *crs, hs_scratch_t **out)
+{
+	struct pl_ruleset *rs = (struct pl_ruleset *)crs;
+	pthread_mutex_lock(&rs->jit_lock);
+	hs_error_t hr = rs->scratch ? HS_SUCCESS : hs_alloc_scratch(rs->db, &rs->scratch);
+	if (hr == HS_SUCCESS)
+		hr = hs_clone_scratch(rs->scratch, out);
+	pthread_mutex_unlock(&rs->jit_lock);
+	return hr;
+}
+
 int pl_matcher_new(const struct pl_ruleset *rs, struct pl_matcher **out)
 {
 	if (!rs->db)
 		return pl_error_set(PL_EINVAL, "ruleset is not compiled");
 	struct pl_matcher *m = pl_xcalloc(1, sizeof(*m));
 	m->rs = rs;
-	if (hs_alloc_scratch(rs->db, &m->scratch) != HS_SUCCESS) {
+	if (clone_scratch(rs, &m->scratch) != HS_SUCCESS) {
 		free(m);
 		return pl_error_set(PL_ERROR, "cannot allocate Hyperscan scratch space");
 	}
@@ -154,6 +167,8 @@ static void confirm_window(struct pl_matcher *m, const struct window *w, size_t 
 	const struct pl_rule_prog *p = &m->rs->progs[w->rule];
 	size_t off = w->lo > *last_end ? w->lo : *last_end;
 	const pcre2_code *re = pl_rule_prog_code((struct pl_ruleset *)m->rs, (struct pl_rule_prog *)p);
+	if (!re)
+		return; /* a pattern PCRE2 refused: the rule confirms nothing */
 	/* The whole text is the subject (a match may run past the window);
 	 * only its start is bounded, by the window's end. */
 	pcre2_set_offset_limit(m->mctx, w->hi);

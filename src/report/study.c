@@ -56,6 +56,22 @@ const char *pl_study_state(const struct pl_stats_persist *p)
 	return "new";
 }
 
+int pl_study_valid_after(const struct pl_stats_persist *p, char out[32])
+{
+	if (p->last_valid < 0 || p->first_seen < 0 || p->last_valid < p->first_seen) {
+		snprintf(out, 32, "-");
+		return -1;
+	}
+	double d = (double)(p->last_valid - p->first_seen), year = 365.25 * 86400;
+	if (d >= year)
+		snprintf(out, 32, "%.1f years", d / year);
+	else if (d >= 2 * 86400)
+		snprintf(out, 32, "%.0f days", d / 86400);
+	else
+		snprintf(out, 32, "%.0f hours", d / 3600);
+	return 0;
+}
+
 /* ---- text: aligned tables ---- */
 
 /* Terminal columns of printable UTF-8 (one per character). */
@@ -182,8 +198,9 @@ static void text_where(const char *title, const char *key, const struct pl_stats
 static void text_persist(const struct pl_stats *s, const struct pl_study_options *o, FILE *out)
 {
 	static const char *const head[] = {"RULE", "SECRET", "PROJECT", "FIRST", "LAST",
-					   "RELEASES", "NEWEST", "STILL THERE", "DISCLOSURE"};
-	struct tbl t = tbl_new(head, 9, s->npersist, 0x20);
+					   "RELEASES", "NEWEST", "STILL THERE", "DISCLOSURE",
+					   "STILL VALID AFTER"};
+	struct tbl t = tbl_new(head, 10, s->npersist, 0x20);
 	for (size_t i = 0; i < s->npersist; i++) {
 		const struct pl_stats_persist *p = &s->persist[i];
 		char *owned;
@@ -197,6 +214,9 @@ static void text_persist(const struct pl_stats *s, const struct pl_study_options
 		tbl_cell(&t, i, 6, pl_xstrdup(p->newest_version));
 		tbl_cell(&t, i, 7, pl_xstrdup(p->still ? "yes" : "no"));
 		tbl_cell(&t, i, 8, pl_xstrdup(pl_study_state(p)));
+		char after[32];
+		pl_study_valid_after(p, after);
+		tbl_cell(&t, i, 9, pl_xstrdup(after));
 		free(owned);
 	}
 	fputs("Persistence (first and last release holding each secret)\n", out);
@@ -354,6 +374,14 @@ static json_t *json_persist_one(const struct pl_stats *s, const struct pl_study_
 	pl_json_set(j, "notified_at", json_time(p->notified_at));
 	pl_json_set(j, "fixed_in", pl_json_str(p->fixed_version));
 	pl_json_set(j, "after_notice", json_boolean(strstr(pl_study_state(p), "after notice") != NULL));
+	/* First seen anywhere -> the newest check that said valid. */
+	pl_json_set(j, "first_seen", json_time(p->first_seen));
+	pl_json_set(j, "last_valid_check", json_time(p->last_valid));
+	char after[32];
+	pl_json_set(j, "still_valid_after_days",
+		    pl_study_valid_after(p, after) == 0
+			    ? json_integer((p->last_valid - p->first_seen) / 86400)
+			    : json_null());
 	free(owned);
 	return j;
 }
@@ -534,7 +562,8 @@ static void csv_persist(const struct pl_stats *s, const struct pl_study_options 
 {
 	csv_head("rule,fingerprint,secret,ecosystem,project,first_release,"
 				"first_upload,last_release,last_upload,releases,newest_release,"
-				"in_newest_release,disclosure", out, first);
+				"in_newest_release,disclosure,last_valid_check,still_valid_after",
+		 out, first);
 	for (size_t i = 0; i < s->npersist; i++) {
 		const struct pl_stats_persist *p = &s->persist[i];
 		char *owned, d1[32], d2[32];
@@ -552,6 +581,10 @@ static void csv_persist(const struct pl_stats *s, const struct pl_study_options 
 		csv_text(p->newest_version, out);
 		csv_text(p->still ? "yes" : "no", out);
 		csv_text(pl_study_state(p), out);
+		char d3[32], after[32];
+		pl_study_date(p->last_valid, d3);
+		csv_text(p->last_valid < 0 ? "" : d3, out);
+		csv_text(pl_study_valid_after(p, after) == 0 ? after : "", out);
 		fputc('\n', out);
 		free(owned);
 	}

@@ -412,6 +412,9 @@ static void persist_row(const struct pl_stats *s, const struct pl_study_options 
 	cell(p->newest_version, out);
 	cell(p->still ? "yes" : "no", out);
 	cell(pl_study_state(p), out);
+	char after[32];
+	pl_study_valid_after(p, after);
+	cell(after, out);
 	fputs("</tr>\n", out);
 	free(first);
 	free(last);
@@ -422,9 +425,9 @@ static void persist_table(const struct pl_stats *s, const struct pl_study_option
 {
 	static const char *const cols[] = {"rule", "secret", "project", "first release",
 					   "last release", "releases", "newest release",
-					   "still there", "disclosure"};
+					   "still there", "disclosure", "still valid after"};
 	fputs("<h2>Persistence</h2>\n", out);
-	head_row(cols, 9, 0x20, out);
+	head_row(cols, 10, 0x20, out);
 	for (size_t i = 0; i < s->npersist; i++)
 		persist_row(s, o, i, out);
 	fputs("</tbody></table>\n", out);

@@ -23,4 +23,9 @@ const char *pl_study_secret(const struct pl_stats *s, const struct pl_study_opti
  * after the owner was told. Static text. */
 const char *pl_study_state(const struct pl_stats_persist *p);
 
+/* How long after it was first seen the secret was last found valid
+ * ("7.2 years", "45 days", "5 hours") into out; 0, or -1 with out = "-"
+ * when it never was (or either time is unknown). */
+int pl_study_valid_after(const struct pl_stats_persist *p, char out[32]);
+
 #endif

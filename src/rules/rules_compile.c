@@ -16,7 +16,6 @@
 
 static int compile_pcre(struct pl_rule *r, struct pl_rule_prog *p)
 {
-	p->part_a = p->part_b = -1;
 	if (!r->pattern)
 		return 0; /* composite: resolved by resolve_parts */
 	int err;
@@ -31,9 +30,6 @@ static int compile_pcre(struct pl_rule *r, struct pl_rule_prog *p)
 		return pl_error_set(PL_EFORMAT, "rule %s (%s): pattern error at offset %zu: %s",
 				    r->id, r->origin, (size_t)off, (char *)msg);
 	}
-	/* JIT happens on first use (pl_rule_prog_code): most rules never fire
-	 * on a given input, and JIT-compiling all of them costs more than a
-	 * small scan. */
 	int g = pcre2_substring_number_from_name(p->re, (PCRE2_SPTR) "secret");
 	p->secret_group = g > 0 ? g : 0;
 	g = pcre2_substring_number_from_name(p->re, (PCRE2_SPTR) "password");
@@ -371,18 +367,54 @@ static int resolve_parts(struct pl_ruleset *rs)
 	return 0;
 }
 
+/* Compiles the rule's pattern under rs->jit_lock, once. */
+static void compile_lazily(struct pl_ruleset *rs, struct pl_rule_prog *p)
+{
+	if (atomic_load_explicit(&p->state, memory_order_relaxed) != PL_PROG_NONE)
+		return;
+	struct pl_rule *r = rs->rules[p - rs->progs];
+	int ok = compile_pcre(r, p) == 0 && p->re;
+	if (!ok)
+		pl_error_clear();
+	atomic_store_explicit(&p->state, ok ? PL_PROG_COMPILED : PL_PROG_BROKEN,
+			      memory_order_release);
+}
+
+/* JIT works on a copy: other threads may be matching with p->re meanwhile. */
+static void jit_lazily(struct pl_rule_prog *p)
+{
+	if (atomic_load_explicit(&p->jit, memory_order_relaxed))
+		return;
+	pcre2_code *copy = pcre2_code_copy(p->re);
+	/* JIT is an optimisation: without it the interpreter gives the same
+	 * answers, so a failure only means staying with the interpreter. */
+	if (copy && pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) == 0)
+		atomic_store_explicit(&p->jit, copy, memory_order_release);
+	else
+		pcre2_code_free(copy);
+}
+
 const pcre2_code *pl_rule_prog_code(struct pl_ruleset *rs, struct pl_rule_prog *p)
 {
-	if (atomic_load_explicit(&p->jit_done, memory_order_acquire))
+	pcre2_code *jit = atomic_load_explicit(&p->jit, memory_order_acquire);
+	if (jit)
+		return jit;
+	int state = atomic_load_explicit(&p->state, memory_order_acquire);
+	unsigned uses = atomic_fetch_add_explicit(&p->uses, 1, memory_order_relaxed);
+	if (state == PL_PROG_BROKEN)
+		return NULL;
+	if (state == PL_PROG_COMPILED && uses < PL_RULE_JIT_AFTER)
 		return p->re;
 	pthread_mutex_lock(&rs->jit_lock);
-	if (!atomic_load_explicit(&p->jit_done, memory_order_relaxed)) {
-		/* JIT is an optimisation: the interpreter gives the same answers. */
-		(void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
-		atomic_store_explicit(&p->jit_done, 1, memory_order_release);
-	}
+	compile_lazily(rs, p);
+	state = atomic_load_explicit(&p->state, memory_order_relaxed);
+	if (state == PL_PROG_COMPILED && uses >= PL_RULE_JIT_AFTER)
+		jit_lazily(p);
 	pthread_mutex_unlock(&rs->jit_lock);
-	return p->re;
+	if (state == PL_PROG_BROKEN)
+		return NULL;
+	jit = atomic_load_explicit(&p->jit, memory_order_acquire);
+	return jit ? jit : p->re;
 }
 
 int pl_ruleset_compile(struct pl_ruleset *rs)
@@ -392,20 +424,26 @@ int pl_ruleset_compile(struct pl_ruleset *rs)
 	if (rs->n == 0)
 		return pl_error_set(PL_EINVAL, "no rules to compile");
 	rs->progs = pl_xcalloc(rs->n, sizeof(*rs->progs));
-	for (size_t i = 0; i < rs->n; i++) {
-		int rc = compile_pcre(rs->rules[i], &rs->progs[i]);
-		if (rc)
-			return rc;
-	}
+	for (size_t i = 0; i < rs->n; i++)
+		rs->progs[i].part_a = rs->progs[i].part_b = -1;
 	int prc = resolve_parts(rs);
 	if (prc)
 		return prc;
 	compute_version(rs);
+	/* A cached database was compiled from these very patterns, so PCRE2
+	 * took them then: each is compiled when a candidate first needs it
+	 * (start-up is most of a pre-commit hook's time). */
 	if (cache_load(rs) == 0)
 		return 0;
 	if (rs->db) {
 		hs_free_database(rs->db);
 		rs->db = NULL;
+	}
+	for (size_t i = 0; i < rs->n; i++) {
+		int rc = compile_pcre(rs->rules[i], &rs->progs[i]);
+		if (rc)
+			return rc;
+		atomic_store_explicit(&rs->progs[i].state, PL_PROG_COMPILED, memory_order_relaxed);
 	}
 	for (size_t i = 0; i < rs->n; i++)
 		probe_hyperscan(rs->rules[i], &rs->progs[i]);

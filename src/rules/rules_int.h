@@ -14,8 +14,12 @@
 
 /* What the compiler made of one rule. */
 struct pl_rule_prog {
-	pcre2_code *re;        /* JIT-compiled on first use (pl_rule_prog_code) */
-	_Atomic int jit_done;
+	/* Compiled on first use, JIT-compiled once it has been used
+	 * PL_RULE_JIT_AFTER times (pl_rule_prog_code); the groups are set with re. */
+	pcre2_code *re;
+	pcre2_code *_Atomic jit; /* a JIT-compiled copy of re, once made */
+	_Atomic int state;       /* PL_PROG_NONE, PL_PROG_COMPILED, PL_PROG_BROKEN */
+	_Atomic unsigned uses;
 	int secret_group;      /* capture number of `secret`; 0 = whole match */
 	int password_group;    /* capture number of `password`; -1 = none */
 	unsigned max_width;    /* bytes from a hit's end back to the match start */
@@ -30,12 +34,24 @@ struct pl_ruleset {
 	size_t n, cap;
 	struct pl_rule_prog *progs; /* parallel to rules after compile */
 	hs_database_t *db;          /* one database for all rules; NULL before compile */
-	pthread_mutex_t jit_lock;   /* serialises lazy JIT compilation */
+	/* Made at the first matcher, never scanned with: every matcher clones it
+	 * (hs_clone_scratch copies ~150 KB in microseconds; hs_alloc_scratch takes
+	 * 0.6 ms, which a worker would pay for every item it scans). */
+	hs_scratch_t *scratch;
+	pthread_mutex_t jit_lock;   /* serialises lazy JIT compilation and the scratch */
 	char version[17];
 };
 
-/* The rule's PCRE2 program, JIT-compiled the first time any thread asks
- * (thread-safe; the ruleset is otherwise read-only after compile). */
+enum { PL_PROG_NONE, PL_PROG_COMPILED, PL_PROG_BROKEN };
+
+/* Uses of a rule's program before it is JIT-compiled: JIT costs about as much
+ * as a few dozen interpreted confirmations, and most rules never fire. */
+#define PL_RULE_JIT_AFTER 32
+
+/* The rule's PCRE2 program, compiled the first time any thread asks and
+ * JIT-compiled after PL_RULE_JIT_AFTER uses (thread-safe; the ruleset is
+ * otherwise read-only after compile). NULL for a pattern PCRE2 refuses, which
+ * pl_ruleset_compile reports whenever it compiles the Hyperscan database. */
 const pcre2_code *pl_rule_prog_code(struct pl_ruleset *rs, struct pl_rule_prog *p);
 
 /* The compiled database in the cache file format (magic, counts, per-rule

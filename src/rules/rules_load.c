@@ -54,12 +54,15 @@ void pl_ruleset_free(struct pl_ruleset *rs)
 	if (!rs)
 		return;
 	for (size_t i = 0; i < rs->n; i++) {
-		if (rs->progs)
+		if (rs->progs) {
 			pcre2_code_free(rs->progs[i].re);
+			pcre2_code_free(rs->progs[i].jit);
+		}
 		rule_free(rs->rules[i]);
 	}
 	free(rs->progs);
 	free(rs->rules);
+	hs_free_scratch(rs->scratch);
 	hs_free_database(rs->db);
 	pthread_mutex_destroy(&rs->jit_lock);
 	free(rs);

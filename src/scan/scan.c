@@ -107,7 +107,15 @@ struct file_ctx {
 	struct pl_walk walk;
 	int fd;
 	int64_t pos;
-	EVP_MD_CTX *sha;   /* hashing a stream that cannot be re-read (stdin) */
+	EVP_MD_CTX *sha;   /* the file's SHA-256 (hash_inputs), fed as it is read */
+	/* A seekable file is hashed while it is read in order from the start
+	 * (tar, gzip: all of it); [sha_upto, end) is read again at the end.
+	 * -1: a stream, hashed as read. */
+	int64_t sha_upto;
+	/* Dedup (a sink with blob_seen): one hash context and one blob buffer,
+	 * made at the first blob and reused for every blob of the file. */
+	EVP_MD_CTX *blob_sha;
+	struct pl_buf blob;
 	struct pl_scan_input *in; /* pl_scan_streams: the input read instead of fd */
 	char top_error[256];      /* the last error reported for the file itself */
 };
@@ -243,27 +251,73 @@ static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
 /* OpenSSL 3 looks EVP_sha256() up again on every use; one explicit fetch
- * serves every blob. */
+ * serves every hash. */
 static void fetch_sha256(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-static void hex_sha256(const void *data, size_t len, char out[65])
+/* Starts a SHA-256 in c (made if NULL); c is reused from one blob to the
+ * next (no allocation, no provider look-up per blob). */
+static EVP_MD_CTX *sha256_start(EVP_MD_CTX *c)
+{
+	pthread_once(&sha256_once, fetch_sha256);
+	if (!c)
+		c = EVP_MD_CTX_new();
+	if (!c || !sha256_md || EVP_DigestInit_ex2(c, sha256_md, NULL) != 1) {
+		fprintf(stderr, "pkgleaks: cannot initialise SHA-256\n");
+		abort();
+	}
+	return c;
+}
+
+static void sha256_hex(EVP_MD_CTX *c, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
-	pthread_once(&sha256_once, fetch_sha256);
-	if (!sha256_md || !EVP_Digest(data, len, md, &n, sha256_md, NULL)) {
+	if (EVP_DigestFinal_ex(c, md, &n) != 1 || n != 32) {
 		fprintf(stderr, "pkgleaks: SHA-256 failed\n");
 		abort();
 	}
-	for (unsigned int i = 0; i < n && i < 32; i++) {
+	for (unsigned int i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+/* buffer_blob for the dedup path: reads straight into b (the file's reused
+ * buffer: no bounce copy) and hashes each piece into sha while it is still
+ * in cache, as long as the blob is within PL_BLOB_DEDUP_MAX, so the hash is
+ * whole when the blob is whole and that small. 1 when it all fit; 0 when it
+ * passed b->max (what was read is kept for raw matching, the rest is still
+ * in the stream); -1 on a read error. */
+static int buffer_blob_hashed(struct pl_buf *b, const unsigned char *head, size_t headlen,
+			      struct pl_stream *rest, EVP_MD_CTX *sha)
+{
+	enum { PIECE = 65536 };
+	if (pl_buf_append(b, head, headlen) < 0)
+		return 0;
+	if (headlen)
+		EVP_DigestUpdate(sha, head, headlen);
+	for (;;) {
+		PL_GROW(b->data, b->cap, b->len + PIECE + 1);
+		ssize_t n = rest->read(rest->ctx, b->data + b->len, PIECE);
+		if (n <= 0) {
+			b->data[b->len] = '\0';
+			return n < 0 ? -1 : 1;
+		}
+		size_t len = b->len + (size_t)n;
+		if (len <= PL_BLOB_DEDUP_MAX)
+			EVP_DigestUpdate(sha, b->data + b->len, (size_t)n);
+		b->len = len;
+		b->data[len] = '\0';
+		if (b->max && len > b->max) {
+			b->max = 0; /* too big to decode: raw matching only */
+			return 0;
+		}
+	}
 }
 
 static void sink_metadata(struct file_ctx *fc, const char *path, const struct pl_buf *b)
@@ -274,37 +328,39 @@ static void sink_metadata(struct file_ctx *fc, const char *path, const struct pl
 	pthread_mutex_unlock(&fc->scan->lock);
 }
 
-/* With a deduplicating sink: a blob small enough is buffered and hashed;
- * one the sink has seen is not matched again. */
+/* With a deduplicating sink: a blob small enough is buffered and hashed
+ * (in the same pass); one the sink has seen is not matched again. The
+ * buffer and the hash context are the file's, reused blob after blob. */
 static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned char *head,
 			 size_t headlen, struct pl_stream *rest, int meta)
 {
 	struct pl_emitter em = {emit_finding, emit_error, fc};
-	struct pl_buf b;
-	pl_buf_init(&b, PL_BLOB_DEDUP_MAX > PL_DECODE_MAX_BLOB ? PL_BLOB_DEDUP_MAX
-								: PL_DECODE_MAX_BLOB);
-	int whole = buffer_blob(&b, head, headlen, rest);
+	struct pl_buf *b = &fc->blob;
+	pl_buf_reset(b);
+	if (b->cap > 2 * (size_t)PL_BLOB_DEDUP_MAX)
+		pl_buf_release(b); /* kept for blobs up to the dedup size, not for giants */
+	b->max = PL_BLOB_DEDUP_MAX > PL_DECODE_MAX_BLOB ? PL_BLOB_DEDUP_MAX : PL_DECODE_MAX_BLOB;
+	fc->blob_sha = sha256_start(fc->blob_sha);
+	int whole = buffer_blob_hashed(b, head, headlen, rest, fc->blob_sha);
 	char why[512], sha[65] = "";
 	snprintf(why, sizeof(why), "%s", pl_error_message());
 	uint64_t n = 0;
 	int rc = 0;
-	if (meta && whole == 1 && b.len <= PL_METADATA_MAX)
-		sink_metadata(fc, path, &b);
-	if (whole == 1 && b.len <= PL_BLOB_DEDUP_MAX) {
-		hex_sha256(b.data ? b.data : "", b.len, sha);
+	if (meta && whole == 1 && b->len <= PL_METADATA_MAX)
+		sink_metadata(fc, path, b);
+	if (whole == 1 && b->len <= PL_BLOB_DEDUP_MAX) {
+		sha256_hex(fc->blob_sha, sha);
 		pthread_mutex_lock(&fc->scan->lock);
 		int seen = fc->scan->sink->blob_seen(fc->scan->sink_ctx, fc->source_display, path, sha);
 		pthread_mutex_unlock(&fc->scan->lock);
 		if (seen) {
-			pl_buf_release(&b);
 			pl_chunker_end(fc->chunker, fc->source_display, path, &em);
 			return 0;
 		}
 	}
-	int decode = pl_decode_wants(blob_name(fc, path), (const unsigned char *)(b.data ? b.data : ""),
-				     b.len < 65536 ? b.len : 65536);
-	rc = scan_buffered(fc, path, &b, whole, rest, &n, decode);
-	pl_buf_release(&b);
+	int decode = pl_decode_wants(blob_name(fc, path), (const unsigned char *)(b->data ? b->data : ""),
+				     b->len < 65536 ? b->len : 65536);
+	rc = scan_buffered(fc, path, b, whole, rest, &n, decode);
 	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
 	if (sha[0] && fc->scan->sink->blob_done) {
 		pthread_mutex_lock(&fc->scan->lock);
@@ -372,10 +428,13 @@ static ssize_t fd_read(void *ctx, void *buf, size_t n)
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return pl_error_set(PL_EIO, "read error: %s", strerror(errno));
+	if (fc->sha && (fc->pos < 0 || fc->pos == fc->sha_upto)) {
+		EVP_DigestUpdate(fc->sha, buf, (size_t)r);
+		if (fc->pos >= 0)
+			fc->sha_upto += r;
+	}
 	if (fc->pos >= 0)
 		fc->pos += r;
-	else if (fc->sha)
-		EVP_DigestUpdate(fc->sha, buf, (size_t)r);
 	fc->walk.source_bytes += (uint64_t)r;
 	if (pl_walk_account(&fc->walk, 0) < 0)
 		return -1;
@@ -397,37 +456,22 @@ static int64_t fd_seek(void *ctx, int64_t off, int whence)
 	return fc->pos;
 }
 
-static EVP_MD_CTX *new_sha256(void)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
-		fprintf(stderr, "pkgleaks: cannot initialise SHA-256\n");
-		abort();
-	}
-	return c;
-}
-
-/* A seekable file is hashed after the walk (zip reading jumps around); the
- * pages are in the cache by then. A stream was hashed as it was read. */
+/* A stream was hashed as it was read. A seekable file was hashed as far as
+ * the walk read it in order from the start (all of a tar or gzip file; zip
+ * reading jumps around): the rest is read again here, from the page cache. */
 static void finish_hash(struct file_ctx *fc, struct pl_file_facts *facts)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	if (!fc->sha) {
-		fc->sha = new_sha256();
+	if (fc->sha_upto >= 0) {
 		static _Thread_local unsigned char buf[1 << 16];
 		ssize_t r;
-		off_t off = 0;
-		facts->size = 0;
+		off_t off = (off_t)fc->sha_upto;
 		while ((r = pread(fc->fd, buf, sizeof(buf), off)) > 0) {
 			EVP_DigestUpdate(fc->sha, buf, (size_t)r);
 			off += r;
 		}
 		facts->size = (uint64_t)off;
 	}
-	EVP_DigestFinal_ex(fc->sha, md, &n);
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(facts->sha256 + 2 * i, 3, "%02x", md[i]);
+	sha256_hex(fc->sha, facts->sha256);
 }
 
 static void deliver_facts(struct scan *s, const struct file_ctx *fc,
@@ -444,7 +488,8 @@ static void deliver_facts(struct scan *s, const struct file_ctx *fc,
 
 static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct job *job)
 {
-	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = job, .fd = -1, .pos = -1};
+	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = job, .fd = -1, .pos = -1,
+			      .sha_upto = -1};
 	fc.source_display = pl_xstrdup(job->source);
 	int is_stdin = strcmp(job->source, "-") == 0;
 	fc.fd = is_stdin ? STDIN_FILENO : open(job->source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -460,8 +505,10 @@ static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct j
 	fc.walk = (struct pl_walk){.limits = &s->opt->limits, .ops = &walk_ops, .ctx = &fc,
 				   .top_name = job->source};
 	struct pl_stream top = {.read = fd_read, .seek = fc.pos >= 0 ? fd_seek : NULL, .ctx = &fc};
-	if (s->opt->hash_inputs && fc.pos < 0)
-		fc.sha = new_sha256();
+	if (s->opt->hash_inputs) {
+		fc.sha = sha256_start(NULL);
+		fc.sha_upto = fc.pos >= 0 ? 0 : -1;
+	}
 	if (pl_walk_run(&fc.walk, &top) < 0 && !fc.walk.stop_reported && !fc.walk.stopped)
 		sink_error(s, fc.source_display, "", pl_error_message());
 	struct pl_file_facts facts = {.size = fc.walk.source_bytes, .bytes_scanned = fc.bytes,
@@ -476,6 +523,8 @@ cleanup:
 	if (fc.fd >= 0 && !is_stdin)
 		close(fc.fd);
 	EVP_MD_CTX_free(fc.sha);
+	EVP_MD_CTX_free(fc.blob_sha);
+	pl_buf_release(&fc.blob);
 	free(fc.source_display);
 }
 
@@ -508,13 +557,13 @@ static void scan_input(struct scan *s, struct pl_chunker *chunker, struct pl_sca
 {
 	struct job job = {(char *)in->name, 0, 0};
 	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = &job, .fd = -1, .pos = -1,
-			      .in = in};
+			      .sha_upto = -1, .in = in};
 	fc.source_display = pl_xstrdup(in->name);
 	fc.walk = (struct pl_walk){.limits = &s->opt->limits, .ops = &walk_ops, .ctx = &fc,
 				   .top_name = in->name};
 	struct pl_stream top = {.read = in_read, .seek = in->seek ? in_seek : NULL, .ctx = &fc};
 	if (s->opt->hash_inputs && !in->seek)
-		fc.sha = new_sha256();
+		fc.sha = sha256_start(NULL);
 	int rc = pl_walk_run(&fc.walk, &top);
 	char why[512];
 	snprintf(why, sizeof(why), "%s", pl_error_message());
@@ -531,6 +580,8 @@ static void scan_input(struct scan *s, struct pl_chunker *chunker, struct pl_sca
 		sink_error(s, fc.source_display, "", why);
 	deliver_facts(s, &fc, facts);
 	EVP_MD_CTX_free(fc.sha);
+	EVP_MD_CTX_free(fc.blob_sha);
+	pl_buf_release(&fc.blob);
 	free(fc.source_display);
 }
 

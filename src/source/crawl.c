@@ -100,6 +100,25 @@ struct crawl_plan {
 	const struct pl_crawl_options *c;
 };
 
+struct npm_all_plan {
+	struct pl_fetch *f;
+	const char *queue;
+	int requeue;
+};
+
+static int enqueue_npm_page(void *ctx, const struct pl_queue_item *items, size_t n)
+{
+	struct npm_all_plan *p = ctx;
+	return enqueue(p->f, p->queue, PL_ECO_NPM, items, n, p->requeue, NULL, NULL);
+}
+
+/* npm: _all_docs a page at a time, each page queued as it comes. */
+static int crawl_all_npm(struct pl_fetch *f, const char *queue, int requeue)
+{
+	struct npm_all_plan p = {f, queue, requeue};
+	return pl_npm_all(f, enqueue_npm_page, &p);
+}
+
 static int crawl_all(struct pl_fetch *f, const char *queue, int requeue)
 {
 	struct pypi_index x;
@@ -125,9 +144,8 @@ static int plan_crawl(struct pl_fetch *f, void *arg)
 		free(items);
 	}
 	if (rc == 0 && c->all)
-		rc = c->eco == PL_ECO_PYPI
-			     ? crawl_all(f, queue, c->requeue)
-			     : pl_error_set(PL_EINVAL, "--all lists projects of a PyPI index only");
+		rc = c->eco == PL_ECO_PYPI ? crawl_all(f, queue, c->requeue)
+					   : crawl_all_npm(f, queue, c->requeue);
 	if (rc == 0 && c->retry_errors) {
 		struct pl_store *st = need_store(f, queue);
 		rc = st ? pl_store_queue_retry_errors(st, queue, pl_ecosystem_name(c->eco))

@@ -25,6 +25,7 @@
 #include "pkgleaks/error.h"
 #include "pkgleaks/store.h"
 #include "source/fetch_int.h"
+#include "source/npmrc.h"
 #include "util/alloc.h"
 
 struct fetch_project {
@@ -48,6 +49,7 @@ struct artifact {
 	struct pl_artifact_meta meta; /* strings owned (ecosystem is static); its url is
 	                                 for display (no password), download is fetched */
 	char *download;
+	char *auth; /* Authorization for download (npm), wiped when freed; or NULL */
 	char *integrity, *sha1;
 	int64_t size;
 	int fd;
@@ -75,6 +77,10 @@ struct pl_fetch {
 	struct pl_source_options o;
 	struct pl_http *http;
 	char *tmpdir;
+	/* npm's configuration, read once when first needed (fetch_npm_config) */
+	pthread_mutex_t npm_lock;
+	struct npm_config *npm;
+	int npm_loaded;
 	_Atomic unsigned long seq;
 	_Atomic uint64_t spool_memory; /* bytes of the spools held in memory */
 	_Atomic uint64_t bytes_done;   /* bytes received into spools */
@@ -89,7 +95,9 @@ struct pl_fetch {
 	void *inner_ctx;
 	/* the feed */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond;       /* a project ended, the planner stopped, dead */
+	pthread_cond_t room;       /* a file stopped being alive (planners wait) */
+	pthread_cond_t has_ready;  /* a file entered the ready queue (workers wait) */
 	struct artifact *ready, *ready_tail;
 	unsigned alive, max_alive;
 	unsigned projects_open;
@@ -120,6 +128,19 @@ void pl_source_options_default(struct pl_source_options *o)
 struct pl_http *fetch_http(struct pl_fetch *f)
 {
 	return f->http;
+}
+
+const struct npm_config *fetch_npm_config(struct pl_fetch *f)
+{
+	pthread_mutex_lock(&f->npm_lock);
+	if (!f->npm_loaded) {
+		f->npm_loaded = 1;
+		if (npm_config_load(&f->npm) < 0)
+			fprintf(stderr, "pkgleaks: warning: npm configuration: %s\n",
+				pl_error_message());
+	}
+	pthread_mutex_unlock(&f->npm_lock);
+	return f->npm;
 }
 
 const struct pl_source_options *fetch_options(const struct pl_fetch *f)
@@ -233,7 +254,10 @@ int pl_fetch_new(const struct pl_source_options *o, struct pl_fetch **out)
 	}
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
+	pthread_cond_init(&f->room, NULL);
+	pthread_cond_init(&f->has_ready, NULL);
 	pthread_mutex_init(&f->store_lock, NULL);
+	pthread_mutex_init(&f->npm_lock, NULL);
 	*out = f;
 	return 0;
 }
@@ -263,7 +287,11 @@ void pl_fetch_free(struct pl_fetch *f)
 	free(f->ruleset);
 	pthread_mutex_destroy(&f->lock);
 	pthread_cond_destroy(&f->cond);
+	pthread_cond_destroy(&f->room);
+	pthread_cond_destroy(&f->has_ready);
 	pthread_mutex_destroy(&f->store_lock);
+	pthread_mutex_destroy(&f->npm_lock);
+	npm_config_free(f->npm);
 	free(f);
 }
 
@@ -540,6 +568,7 @@ static void artifact_free(struct artifact *a)
 	free((char *)a->meta.filename);
 	free((char *)a->meta.url);
 	free(a->download);
+	npm_auth_free(a->auth);
 	free((char *)a->meta.sha256);
 	free(a->integrity);
 	free(a->sha1);
@@ -578,6 +607,9 @@ static struct artifact *artifact_new(struct pl_fetch *f, struct fetch_project *p
 	a->want = UINT64_MAX;
 	a->size = ff->size;
 	a->download = pl_xstrdup(ff->url);
+	if (p->eco == PL_ECO_NPM)
+		a->auth = npm_config_auth(fetch_npm_config(f), ff->url,
+					  ff->registry ? ff->registry : f->o.registry_url);
 	a->meta = (struct pl_artifact_meta){
 		.ecosystem = pl_ecosystem_name(p->eco),
 		.project = pl_xstrdup(ff->project && ff->project[0] ? ff->project : p->name),
@@ -602,7 +634,8 @@ static struct artifact *artifact_new(struct pl_fetch *f, struct fetch_project *p
 /* Starts the download; the spool is made by its first bytes. */
 static void artifact_start(struct pl_fetch *f, struct artifact *a)
 {
-	struct pl_http_request rq = {.url = a->download, .max_bytes = f->o.max_file_bytes};
+	struct pl_http_request rq = {.url = a->download, .max_bytes = f->o.max_file_bytes,
+				     .auth = a->auth};
 	struct pl_http_sink s = {spool_data, spool_done, a};
 	pl_http_stream(f->http, &rq, &s);
 }
@@ -684,7 +717,7 @@ int fetch_project_add(struct pl_fetch *f, struct fetch_project *p, const struct 
 		return list_file(f, p, ff);
 	pthread_mutex_lock(&f->lock);
 	while (f->alive >= f->max_alive && !f->dead)
-		pthread_cond_wait(&f->cond, &f->lock);
+		pthread_cond_wait(&f->room, &f->lock);
 	if (f->dead) {
 		pthread_mutex_unlock(&f->lock);
 		return pl_error_set(PL_ERROR, "the scan has stopped");
@@ -704,7 +737,9 @@ int fetch_project_add(struct pl_fetch *f, struct fetch_project *p, const struct 
 	else
 		f->ready = a;
 	f->ready_tail = a;
-	pthread_cond_broadcast(&f->cond);
+	/* One file, one worker: waking every thread for each file (planners
+	 * waiting for room too) cost more than the download's own work. */
+	pthread_cond_signal(&f->has_ready);
 	pthread_mutex_unlock(&f->lock);
 	return 0;
 }
@@ -796,7 +831,7 @@ static int feed_next(void *ctx, struct pl_scan_input *in)
 	struct pl_fetch *f = ctx;
 	pthread_mutex_lock(&f->lock);
 	while (!f->ready && f->producing)
-		pthread_cond_wait(&f->cond, &f->lock);
+		pthread_cond_wait(&f->has_ready, &f->lock);
 	struct artifact *a = f->ready;
 	if (a) {
 		f->ready = a->next;
@@ -824,7 +859,7 @@ static void feed_done(void *ctx, struct pl_scan_input *in, const struct pl_file_
 	f->progress.bytes_expected_done += a->size > 0 ? (uint64_t)a->size : 0;
 	int complete = --p->pending == 0 && p->ended;
 	f->alive--;
-	pthread_cond_broadcast(&f->cond);
+	pthread_cond_signal(&f->room);
 	pthread_mutex_unlock(&f->lock);
 	artifact_release(a);
 	if (complete)
@@ -944,6 +979,7 @@ static void *planner_main(void *arg)
 	pthread_mutex_lock(&pr->f->lock);
 	pr->f->producing = 0;
 	pthread_cond_broadcast(&pr->f->cond);
+	pthread_cond_broadcast(&pr->f->has_ready);
 	pthread_mutex_unlock(&pr->f->lock);
 	return NULL;
 }
@@ -976,6 +1012,7 @@ int fetch_run(struct pl_fetch *f, const char *queue, int (*planner)(struct pl_fe
 		pthread_mutex_lock(&f->lock);
 		f->dead = 1;
 		pthread_cond_broadcast(&f->cond);
+		pthread_cond_broadcast(&f->room);
 		pthread_mutex_unlock(&f->lock);
 		pthread_join(t, NULL);
 		return pl_error_set(rc, "%s", msg);

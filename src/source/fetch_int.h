@@ -22,6 +22,9 @@ struct fetch_file {
 	int64_t upload_time;   /* -1 unknown */
 	int64_t size;          /* -1 unknown */
 	int yanked;            /* -1 unknown */
+	const char *registry;  /* npm: the registry the file was listed by (its
+	                          credential also goes to a tarball on its scheme,
+	                          host and port); NULL: the fetch's registry_url */
 };
 
 /* A project to read: its name as given (NAME, NAME==V, NAME@V) and the
@@ -47,6 +50,10 @@ void fetch_project_end(struct pl_fetch *f, struct fetch_project *p, const char *
 		       const char *error, int retry_later);
 
 struct pl_http *fetch_http(struct pl_fetch *f);
+/* npm's configuration (npmrc.h), read on first use; NULL when it could
+ * not be (a warning said why). */
+struct npm_config;
+const struct npm_config *fetch_npm_config(struct pl_fetch *f);
 const struct pl_source_options *fetch_options(const struct pl_fetch *f);
 int fetch_stopping(const struct pl_fetch *f);
 
@@ -89,6 +96,11 @@ struct pypi_index {
 };
 int pl_pypi_index(struct pl_fetch *f, const char *etag, struct pypi_index *out);
 void pl_pypi_index_release(struct pypi_index *x);
+/* Every package an npm registry lists (CouchDB's _all_docs under the
+ * registry URL, read in pages by startkey): each page goes to each, which
+ * returns 0 or negative to stop. */
+int pl_npm_all(struct pl_fetch *f,
+	       int (*each)(void *ctx, const struct pl_queue_item *items, size_t n), void *ctx);
 /* The RSS updates feed: projects with an item newer than *since (Unix
  * seconds); *since becomes the newest item's time. */
 int pl_pypi_rss(struct pl_fetch *f, int64_t *since, struct pl_queue_item **items, size_t *n);
@@ -107,11 +119,12 @@ char *pl_url_join(const char *base, const char *path);
 /* url resolved against the page it came from (absolute, /path, relative),
  * without its #fragment. */
 char *pl_url_resolve(const char *page, const char *url);
-/* Reads a JSON document from url (Accept: accept) into a new json_t (the
- * caller json_decref's it). 0, PL_ENOTFOUND on a 404/410, else negative;
- * info is filled (status, serial, etag). */
+/* Reads a JSON document from url (Accept: accept; Authorization: auth when
+ * not NULL) into a new json_t (the caller json_decref's it). 0,
+ * PL_ENOTFOUND on a 404/410, else negative; info is filled (status,
+ * serial, etag). */
 struct json_t;
 int pl_fetch_json(struct pl_fetch *f, const char *url, const char *accept, const char *etag,
-		  struct json_t **out, struct pl_http_info *info);
+		  const char *auth, struct json_t **out, struct pl_http_info *info);
 
 #endif

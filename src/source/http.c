@@ -1,7 +1,6 @@
 /* The registry client (http.h): one thread runs a libcurl multi handle;
  * other threads queue requests and wake it. A request keeps its easy
  * handle over its attempts, so a retry reuses the multi's connections. */
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dl/dl_curl.h"
 #include "pkgleaks/error.h"
 #include "source/http.h"
 #include "util/alloc.h"
@@ -17,6 +17,14 @@
 /* An error body is read (for connection reuse) up to this much, then the
  * transfer is cut. */
 #define HTTP_ERROR_BODY_MAX 65536
+/* libcurl's receive buffer: on a fast link each write callback (a spool
+ * append, a hash update, maybe a reader's wake-up) then carries up to this
+ * much. */
+#define HTTP_BUFFER_SIZE (1L << 20)
+/* Easy handles kept for the next requests, per transfer slot (no more
+ * than that many run at once): a new one costs its allocations, the
+ * receive buffer above among them. */
+#define HTTP_POOL_PER_SLOT 1
 
 void pl_http_options_default(struct pl_http_options *o)
 {
@@ -35,6 +43,7 @@ void pl_http_info_release(struct pl_http_info *i)
 struct req {
 	struct pl_http *h;
 	char *url, *accept, *etag;
+	char *auth; /* "Authorization: ..." (wiped when freed), or NULL */
 	uint64_t max;
 	int compressed;
 	struct pl_http_sink sink;
@@ -66,6 +75,9 @@ struct pl_http {
 	int stop;
 	unsigned seed;
 	_Atomic uint64_t bytes;
+	/* finished easy handles for the next requests (the client thread's) */
+	CURL **pool;
+	size_t npool, cappool;
 };
 
 static double now_mono(void)
@@ -201,9 +213,11 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 
 #define SET(opt, val) (void)curl_easy_setopt(r->easy, opt, val)
 
+/* Every option a request sets is set again here, so that a handle from
+ * the pool keeps nothing of its last request but its buffers. */
 static void configure(struct pl_http *h, struct req *r)
 {
-	r->easy = curl_easy_init();
+	r->easy = h->npool ? h->pool[--h->npool] : curl_easy_init();
 	if (!r->easy) {
 		fprintf(stderr, "pkgleaks: out of memory (curl)\n");
 		abort();
@@ -226,9 +240,8 @@ static void configure(struct pl_http *h, struct req *r)
 	SET(CURLOPT_LOW_SPEED_TIME, (long)(h->o.stall_timeout < 1 ? 1 : h->o.stall_timeout));
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max);
 	/* Bigger writes: fewer callbacks, spool writes and reader wake-ups. */
-	SET(CURLOPT_BUFFERSIZE, 256L * 1024);
-	if (r->compressed)
-		SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_BUFFERSIZE, HTTP_BUFFER_SIZE);
+	SET(CURLOPT_ACCEPT_ENCODING, r->compressed ? "" : NULL);
 	if (r->accept) {
 		char *a = pl_xasprintf("Accept: %s", r->accept);
 		r->headers = curl_slist_append(r->headers, a);
@@ -239,6 +252,8 @@ static void configure(struct pl_http *h, struct req *r)
 		r->headers = curl_slist_append(r->headers, e);
 		free(e);
 	}
+	if (r->auth)
+		r->headers = curl_slist_append(r->headers, r->auth);
 	SET(CURLOPT_HTTPHEADER, r->headers);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, r);
@@ -273,16 +288,40 @@ static void attempt_start(struct pl_http *h, struct req *r)
 
 #undef SET
 
+/* A credential is not left in freed memory. */
+static void wipe(char *s)
+{
+	for (volatile char *v = s; v && *v; v++)
+		*v = 0;
+}
+
+/* A finished handle goes back to the pool (its connection stays in the
+ * multi handle's cache either way). */
+static void release_easy(struct pl_http *h, CURL *easy)
+{
+	if (!easy)
+		return;
+	if (h->npool >= (size_t)h->o.max_active * HTTP_POOL_PER_SLOT) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	PL_GROW(h->pool, h->cappool, h->npool + 1);
+	h->pool[h->npool++] = easy;
+}
+
 static void complete(struct req *r, const char *error)
 {
 	r->sink.done(r->sink.ctx, error, &r->info);
-	if (r->easy)
-		curl_easy_cleanup(r->easy);
+	release_easy(r->h, r->easy);
+	for (struct curl_slist *l = r->auth ? r->headers : NULL; l; l = l->next)
+		wipe(l->data);
 	curl_slist_free_all(r->headers);
 	pl_http_info_release(&r->info);
 	free(r->url);
 	free(r->accept);
 	free(r->etag);
+	wipe(r->auth);
+	free(r->auth);
 	free(r);
 }
 
@@ -491,7 +530,7 @@ static int curl_ok;
 
 static void curl_init(void)
 {
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	curl_ok = pl_dl_curl() == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
 int pl_http_new(const struct pl_http_options *o, struct pl_http **out)
@@ -499,7 +538,7 @@ int pl_http_new(const struct pl_http_options *o, struct pl_http **out)
 	*out = NULL;
 	pthread_once(&curl_once, curl_init);
 	if (!curl_ok)
-		return pl_error_set(PL_ERROR, "cannot initialise libcurl");
+		return pl_dl_curl() < 0 ? PL_ENOTFOUND : pl_error_set(PL_ERROR, "cannot initialise libcurl");
 	struct pl_http *h = pl_xcalloc(1, sizeof(*h));
 	h->o = *o;
 	if (!h->o.max_active)
@@ -533,6 +572,9 @@ void pl_http_free(struct pl_http *h)
 	curl_multi_wakeup(h->multi);
 	pthread_join(h->thread, NULL);
 	pthread_mutex_destroy(&h->lock);
+	for (size_t i = 0; i < h->npool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	free(h->pool);
 	curl_multi_cleanup(h->multi);
 	free(h);
 }
@@ -545,6 +587,7 @@ void pl_http_stream(struct pl_http *h, const struct pl_http_request *rq,
 	r->url = pl_xstrdup(rq->url);
 	r->accept = rq->accept ? pl_xstrdup(rq->accept) : NULL;
 	r->etag = rq->etag ? pl_xstrdup(rq->etag) : NULL;
+	r->auth = rq->auth ? pl_xasprintf("Authorization: %s", rq->auth) : NULL;
 	r->max = rq->max_bytes;
 	r->compressed = rq->compressed;
 	r->sink = *s;

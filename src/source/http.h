@@ -56,6 +56,10 @@ struct pl_http_request {
 	const char *etag;     /* sent as If-None-Match, or NULL */
 	uint64_t max_bytes;   /* body cap: a larger body ends the request as failed */
 	int compressed;       /* accept gzip/br (index documents; never for files) */
+	const char *auth;     /* Authorization header value ("Bearer ...") or NULL;
+	                         copied and wiped after. libcurl sends it to this
+	                         URL's scheme, host and port only: never across a
+	                         redirect to another (no CURLOPT_UNRESTRICTED_AUTH) */
 };
 
 struct pl_http;

@@ -14,20 +14,24 @@
 #include "util/alloc.h"
 
 int pl_fetch_json(struct pl_fetch *f, const char *url, const char *accept, const char *etag,
-		  json_t **out, struct pl_http_info *info)
+		  const char *auth, json_t **out, struct pl_http_info *info)
 {
 	*out = NULL;
 	struct pl_buf body;
 	pl_buf_init(&body, 0);
 	struct pl_http_request rq = {.url = url, .accept = accept, .etag = etag,
 				     .max_bytes = fetch_options(f)->max_index_bytes,
-				     .compressed = 1};
+				     .compressed = 1, .auth = auth};
 	int rc = pl_http_get(fetch_http(f), &rq, &body, info);
 	char *shown = pl_http_display_url(url);
 	if (rc == 0 && (info->status == 404 || info->status == 410))
 		rc = pl_error_set(PL_ENOTFOUND, "not found (HTTP %ld)", info->status);
 	else if (rc == 0 && info->status == 304)
 		rc = 0;
+	else if (rc == 0 && (info->status == 401 || info->status == 403))
+		rc = pl_error_set(PL_EIO, "%s: HTTP %ld (%s)", shown, info->status,
+				  auth ? "the credential was refused"
+				       : "no credential was sent");
 	else if (rc == 0 && (info->status < 200 || info->status >= 300))
 		rc = pl_error_set(PL_EIO, "%s: HTTP %ld", shown, info->status);
 	else if (rc == 0) {

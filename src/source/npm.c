@@ -1,8 +1,9 @@
 /* npm registries: a package document (GET <registry>/<name>, scoped names
  * as @scope%2fname) lists every version with its tarball, its integrity
- * (SHA-512) or shasum (SHA-1), and its publication time. pkgleaks names no
- * registry of its own: it is always the user's configuration. */
-#include <ctype.h>
+ * (SHA-512) or shasum (SHA-1), and its publication time; _all_docs lists
+ * every package (crawl --all). pkgleaks names no registry of its own: it
+ * is always the user's configuration (npmrc.c: the registry, @scope
+ * registries, credentials). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,68 +11,8 @@
 
 #include "pkgleaks/error.h"
 #include "source/fetch_int.h"
+#include "source/npmrc.h"
 #include "util/alloc.h"
-
-/* ---- which registry ---- */
-
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = 0;
-	if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
-		s[n - 1] = 0;
-		s++;
-	}
-	return s;
-}
-
-/* The value of a registry= line (not @scope:registry=) in an .npmrc. */
-static char *npmrc_registry(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		return NULL;
-	char line[4096], *found = NULL;
-	while (!found && fgets(line, sizeof(line), fp)) {
-		char *l = trim(line), *eq = strchr(l, '=');
-		if (!eq || l[0] == '#' || l[0] == ';')
-			continue;
-		*eq = 0;
-		char *value = trim(eq + 1);
-		if (strcmp(trim(l), "registry") == 0 && *value)
-			found = pl_xstrdup(value);
-	}
-	fclose(fp);
-	return found;
-}
-
-int pl_npm_registry_find(const char *flag, char **out)
-{
-	*out = NULL;
-	const char *env = getenv("npm_config_registry");
-	if (!env || !env[0])
-		env = getenv("NPM_CONFIG_REGISTRY");
-	if (flag && flag[0])
-		*out = pl_xstrdup(flag);
-	else if (env && env[0])
-		*out = pl_xstrdup(env);
-	else if (!(*out = npmrc_registry(".npmrc"))) {
-		const char *home = getenv("HOME");
-		char *rc = home ? pl_xasprintf("%s/.npmrc", home) : NULL;
-		*out = rc ? npmrc_registry(rc) : NULL;
-		free(rc);
-	}
-	if (!*out)
-		return pl_error_set(
-			PL_ENOTFOUND,
-			"no npm registry is configured: pass --registry URL, set "
-			"npm_config_registry=URL, or put a registry=URL line in ./.npmrc "
-			"or ~/.npmrc (pkgleaks has no default registry)");
-	return 0;
-}
 
 /* ---- one package ---- */
 
@@ -96,6 +37,7 @@ struct npm_read {
 	struct fetch_project *p;
 	json_t *doc;
 	const char *canonical;
+	const char *registry; /* the package's (its scope's, else the default) */
 };
 
 static const char *jstr(json_t *o, const char *key)
@@ -117,7 +59,8 @@ static int add_version(struct npm_read *r, const char *version, json_t *meta)
 	struct fetch_file ff = {.project = r->canonical, .url = url,
 				.filename = base ? base + 1 : url, .version = version,
 				.integrity = jstr(dist, "integrity"), .sha1 = jstr(dist, "shasum"),
-				.upload_time = t, .size = -1, .yanked = -1};
+				.upload_time = t, .size = -1, .yanked = -1,
+				.registry = r->registry};
 	int rc = fetch_project_add(r->f, r->p, &ff);
 	free(url);
 	return rc < 0 ? rc : 1;
@@ -157,10 +100,22 @@ void pl_npm_project(struct pl_fetch *f, const struct fetch_item *it)
 	char *name, *spec;
 	split_spec(it->name, &name, &spec);
 	struct npm_read r = {.f = f, .p = fetch_project_begin(f, PL_ECO_NPM, name, it->serial)};
+	const struct npm_config *cfg = fetch_npm_config(f);
+	r.registry = npm_config_registry_for(cfg, name, fetch_options(f)->registry_url);
 	char *esc = escape_name(name);
-	char *url = pl_url_join(fetch_options(f)->registry_url, esc);
-	struct pl_http_info info;
-	int rc = pl_fetch_json(f, url, "application/json", NULL, &r.doc, &info);
+	char *url = r.registry ? pl_url_join(r.registry, esc) : NULL;
+	char *auth = url ? npm_config_auth(cfg, url, r.registry) : NULL;
+	struct pl_http_info info = {0};
+	int rc = url ? pl_fetch_json(f, url, "application/json", NULL, auth, &r.doc, &info)
+		     : pl_error_set(PL_EINVAL, "no registry for %s", name);
+	if (rc < 0 && !auth && (info.status == 401 || info.status == 403)) {
+		char *dart = npm_nerf_dart(r.registry), *was = pl_xstrdup(pl_error_message());
+		rc = pl_error_set(rc, "%s: put %s:_authToken=... in .npmrc (pkgleaks(1), NPM "
+				      "CREDENTIALS)", was, dart ? dart : "//host/");
+		free(was);
+		free(dart);
+	}
+	npm_auth_free(auth);
 	pl_http_info_release(&info);
 	const char *fetched = "";
 	if (rc == 0) {
@@ -176,4 +131,82 @@ void pl_npm_project(struct pl_fetch *f, const struct fetch_item *it)
 	free(esc);
 	free(name);
 	free(spec);
+}
+
+/* ---- every package: _all_docs ---- */
+
+/* Rows asked for per _all_docs page. */
+#define NPM_ALL_PAGE 10000
+
+/* "name" as a JSON string, percent-encoded for a query. */
+static char *startkey_param(const char *name)
+{
+	json_t *s = json_string(name);
+	char *js = json_dumps(s, JSON_ENCODE_ANY);
+	json_decref(s);
+	if (!js)
+		return NULL;
+	char *out = pl_xmalloc(3 * strlen(js) + 1), *o = out;
+	for (const unsigned char *p = (const unsigned char *)js; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			*o++ = (char)*p;
+		else
+			o += snprintf(o, 4, "%%%02X", *p);
+	}
+	*o = 0;
+	free(js);
+	return out;
+}
+
+int pl_npm_all(struct pl_fetch *f,
+	       int (*each)(void *ctx, const struct pl_queue_item *items, size_t n), void *ctx)
+{
+	const char *registry = fetch_options(f)->registry_url;
+	if (!registry)
+		return pl_error_set(PL_EINVAL, "crawl --all --npm needs a registry");
+	char *base = pl_url_join(registry, "_all_docs");
+	char *auth = npm_config_auth(fetch_npm_config(f), base, registry);
+	char *last = NULL;
+	int rc = 0;
+	while (rc == 0 && !fetch_stopping(f)) {
+		char *key = last ? startkey_param(last) : NULL;
+		char *url = key ? pl_xasprintf("%s?limit=%d&startkey=%s", base, NPM_ALL_PAGE + 1, key)
+				: pl_xasprintf("%s?limit=%d", base, NPM_ALL_PAGE + 1);
+		free(key);
+		json_t *doc = NULL;
+		struct pl_http_info info = {0};
+		rc = pl_fetch_json(f, url, "application/json", NULL, auth, &doc, &info);
+		pl_http_info_release(&info);
+		free(url);
+		json_t *rows = json_object_get(doc, "rows");
+		if (rc == 0 && !json_is_array(rows))
+			rc = pl_error_set(PL_EFORMAT, "%s: no rows in _all_docs", base);
+		size_t n = rc == 0 ? json_array_size(rows) : 0, k = 0;
+		struct pl_queue_item *items = pl_xcalloc(n + 1, sizeof(*items));
+		const char *next = NULL;
+		for (size_t i = 0; i < n; i++) {
+			const char *id = jstr(json_array_get(rows, i), "id");
+			if (!id || (last && strcmp(id, last) == 0)) /* the page's start */
+				continue;
+			next = id;
+			if (strncmp(id, "_design/", 8) != 0)
+				items[k++] = (struct pl_queue_item){(char *)id, -1};
+		}
+		if (rc == 0 && k)
+			rc = each(ctx, items, k);
+		free(items);
+		/* Until a page brings nothing new: a server may send fewer rows
+		 * than asked for. */
+		int more = rc == 0 && next;
+		free(last);
+		last = more ? pl_xstrdup(next) : NULL;
+		json_decref(doc);
+		if (!more)
+			break;
+	}
+	free(last);
+	free(base);
+	npm_auth_free(auth);
+	return rc;
 }

@@ -5,16 +5,30 @@
 #include "store/store_int.h"
 #include "util/alloc.h"
 
+/* Hex digit values (lower case, as stored); 16 marks anything else. Parsing
+ * the 64 digits was most of a lookup: a table, not a chain of comparisons. */
+static const unsigned char hex_value[256] = {
+#define X16 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16
+	X16, X16, X16,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 16, 16, 16, 16, 16,       /* '0'.. */
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, /* 'a'.. */
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	X16, X16, X16, X16, X16, X16, X16, X16,
+#undef X16
+};
+
 static int sha_key(const char *hex, uint64_t key[4])
 {
+	const unsigned char *h = (const unsigned char *)hex;
 	for (int w = 0; w < 4; w++) {
 		uint64_t v = 0;
 		for (int i = 0; i < 16; i++) {
-			char c = hex[w * 16 + i];
-			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-			if (d < 0)
+			unsigned d = hex_value[h[w * 16 + i]];
+			if (d == 16) /* not hex, or the end of a short string */
 				return -1;
-			v = v << 4 | (uint64_t)d;
+			v = v << 4 | d;
 		}
 		key[w] = v;
 	}

@@ -1,11 +1,11 @@
 /* The PostgreSQL back end (libpq): parameters travel as text with types left
  * to the server; text columns use the "C" collation so that ordering, and so
  * every report, is the same as SQLite's byte order. */
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl/dl_pq.h"
 #include "pkgleaks/error.h"
 #include "store/store_int.h"
 #include "util/alloc.h"
@@ -150,6 +150,9 @@ static void pg_close(void *conn)
 static int pg_open(const char *url, enum pl_store_mode mode, void **conn)
 {
 	(void)mode; /* a database is never created by connecting */
+	int lrc = pl_dl_pq();
+	if (lrc < 0)
+		return lrc;
 	/* connect_timeout first: a value in the URL (dbname, expanded) wins. */
 	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
 	const char *const vals[] = {PG_CONNECT_TIMEOUT, "pkgleaks", url, NULL};

@@ -87,7 +87,11 @@ static const char persist_sql[] =
 	" SELECT s.fingerprint, s.rule, s.redacted, f.ecosystem, f.project, f.version, f.t,"
 	" l.version, l.t, f.releases, n.version,"
 	" CASE WHEN l.version = n.version THEN 1 ELSE 0 END,"
-	" COALESCE(d.state, 'new'), d.notified_at, d.state_at, d.fixed_version"
+	" COALESCE(d.state, 'new'), d.notified_at, d.state_at, d.fixed_version,"
+	" (SELECT MIN(a2.upload_time) FROM occurrences o2 JOIN artifacts a2"
+	" ON a2.id = o2.artifact_id WHERE o2.secret_id = f.secret_id),"
+	" (SELECT MAX(v.checked_at) FROM validations v WHERE v.secret_id = f.secret_id"
+	" AND v.status = 'valid')"
 	" FROM srt f JOIN srt l ON l.secret_id = f.secret_id AND l.ecosystem = f.ecosystem"
 	" AND l.project = f.project AND l.rl = 1"
 	" JOIN secrets s ON s.id = f.secret_id"
@@ -174,7 +178,7 @@ static int row_where(void *ctx, size_t n, const char *const *v)
 
 static int row_persist(void *ctx, size_t n, const char *const *v)
 {
-	if (need(n, 16))
+	if (need(n, 18))
 		return PL_EIO;
 	struct pl_stats_persist *p = grow_one(ctx);
 	*p = (struct pl_stats_persist){
@@ -184,7 +188,8 @@ static int row_persist(void *ctx, size_t n, const char *const *v)
 		.last_time = pl_store_int(v[8], -1), .releases = u(v[9]),
 		.newest_version = str(v[10]), .still = u(v[11]) != 0, .state = str(v[12]),
 		.notified_at = pl_store_int(v[13], -1), .state_at = pl_store_int(v[14], -1),
-		.fixed_version = v[15] ? str(v[15]) : NULL};
+		.fixed_version = v[15] ? str(v[15]) : NULL, .first_seen = pl_store_int(v[16], -1),
+		.last_valid = pl_store_int(v[17], -1)};
 	return 0;
 }
 

@@ -277,6 +277,9 @@ static int write_blob_findings(struct pl_store *st, const struct pl_store_artifa
 	return rc;
 }
 
+/* Blobs with findings are inserted with RETURNING: their blob_findings are
+ * written only for the rows this transaction inserted. Most blobs have none
+ * and go in a plain INSERT (no result rows to make and read back). */
 static int write_blobs(struct pl_store *st, const struct pl_store_artifact *a,
 		       const struct secret_ids *ids)
 {
@@ -284,15 +287,23 @@ static int write_blobs(struct pl_store *st, const struct pl_store_artifact *a,
 	in.b = unique_blobs(a, &in.n);
 	in.mine = pl_xcalloc(in.n + 1, 1);
 	struct pl_sql_value *v = pl_xcalloc(in.n * 3 + 1, sizeof(*v));
+	size_t nfound = 0, nclean = in.n;
+	/* Rows with findings first, clean rows from the end (their order does
+	 * not matter: ON CONFLICT DO NOTHING, no rows back). */
 	for (size_t i = 0; i < in.n; i++) {
-		v[3 * i] = pl_sql_text(in.b[i].sha256);
-		v[3 * i + 1] = pl_sql_text(a->ruleset_version);
-		v[3 * i + 2] = pl_sql_int((int64_t)count_positions(a->finds + in.b[i].first,
-								   in.b[i].count));
+		size_t npos = count_positions(a->finds + in.b[i].first, in.b[i].count);
+		size_t k = npos ? nfound++ : --nclean;
+		v[3 * k] = pl_sql_text(in.b[i].sha256);
+		v[3 * k + 1] = pl_sql_text(a->ruleset_version);
+		v[3 * k + 2] = pl_sql_int((int64_t)npos);
 	}
 	int rc = pl_store_insert_rows(st, "INSERT INTO blobs (sha256, ruleset_version, nfindings) VALUES ",
-				      3, v, in.n, " ON CONFLICT DO NOTHING RETURNING sha256",
+				      3, v, nfound, " ON CONFLICT DO NOTHING RETURNING sha256",
 				      take_inserted, &in);
+	if (rc == 0)
+		rc = pl_store_insert_rows(st, "INSERT INTO blobs (sha256, ruleset_version, nfindings) VALUES ",
+					  3, v + 3 * nfound, in.n - nfound, " ON CONFLICT DO NOTHING",
+					  NULL, NULL);
 	if (rc == 0)
 		rc = write_blob_findings(st, a, &in, ids);
 	free(v);

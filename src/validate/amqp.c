@@ -2,13 +2,11 @@
  * address and logs in (SASL PLAIN); the connection is closed right after
  * Connection.Open. Nothing is declared, published or consumed. A refused
  * virtual host (530) still proves the credentials. */
-#include <amqp.h>
-#include <amqp_ssl_socket.h>
-#include <amqp_tcp_socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "dl/dl_rabbitmq.h"
 #include "util/alloc.h"
 #include "validate/validate_int.h"
 
@@ -40,6 +38,8 @@ static void classify(amqp_rpc_reply_t r, struct pl_validation *out)
 static enum pl_vcheck check_amqp(struct pl_vctx *cx, const struct pl_vsecret *s,
 				 struct pl_validation *out)
 {
+	if (pl_dl_rabbitmq() < 0)
+		return pl_vlib_missing(out);
 	struct pl_dburi u;
 	struct pl_vaddr addr;
 	int tls = s->len > 8 && strncmp(s->secret, "amqps://", 8) == 0;

@@ -3,12 +3,12 @@
  * vetted once and pinned with CURLOPT_RESOLVE, no redirects, no proxy from
  * the environment, no .netrc, connect and total timeouts, a capped answer. */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "dl/dl_curl.h"
 #include "util/alloc.h"
 #include "validate/validate_int.h"
 

@@ -2,12 +2,12 @@
  * host (direct connection), SCRAM authentication, one `ping` (it reads
  * nothing), close. mongodb+srv:// would need SRV and TXT lookups whose
  * answers this module does not vet yet: not checked. */
-#include <mongoc/mongoc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl/dl_mongoc.h"
 #include "util/alloc.h"
 #include "validate/validate_int.h"
 
@@ -35,6 +35,8 @@ static int truthy(const char *v)
 static enum pl_vcheck check_mongodb(struct pl_vctx *cx, const struct pl_vsecret *s,
 				    struct pl_validation *out)
 {
+	if (pl_dl_mongoc() < 0)
+		return pl_vlib_missing(out);
 	pthread_once(&once, lib_init);
 	if (s->len > 14 && strncmp(s->secret, "mongodb+srv://", 14) == 0) {
 		pl_vset(out, PL_VALIDATION_NOT_CHECKED,

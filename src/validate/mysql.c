@@ -1,12 +1,12 @@
 /* MySQL and MariaDB URIs: a libmariadb login to the vetted address with no
  * database selected, closed at once; LOCAL INFILE is off (a rogue server
  * could otherwise ask for the client's files) and no option file is read. */
-#include <mysql.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl/dl_mariadb.h"
 #include "util/alloc.h"
 #include "validate/validate_int.h"
 
@@ -20,6 +20,8 @@ static void lib_init(void)
 static enum pl_vcheck check_mysql(struct pl_vctx *cx, const struct pl_vsecret *s,
 				  struct pl_validation *out)
 {
+	if (pl_dl_mariadb() < 0)
+		return pl_vlib_missing(out);
 	pthread_once(&once, lib_init);
 	struct pl_dburi u;
 	struct pl_vaddr addr;

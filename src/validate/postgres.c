@@ -3,17 +3,19 @@
  * (no password file, no service file, no Kerberos/GSS, no client
  * certificate). A missing database still proves the password: the server
  * authenticates before it looks for the database. */
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl/dl_pq.h"
 #include "util/alloc.h"
 #include "validate/validate_int.h"
 
 static enum pl_vcheck check_postgres(struct pl_vctx *cx, const struct pl_vsecret *s,
 				     struct pl_validation *out)
 {
+	if (pl_dl_pq() < 0)
+		return pl_vlib_missing(out);
 	struct pl_dburi u;
 	struct pl_vaddr addr;
 	if (pl_db_prepare(cx, s, &u, 5432, &addr, out) != 0)

@@ -1,13 +1,13 @@
 /* Redis URIs: one AUTH command (hiredis formats it and parses the answer)
  * over a connection to the vetted address, TLS for rediss://, then close.
  * No other command is sent: not even PING or SELECT. */
-#include <hiredis/hiredis.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dl/dl_hiredis.h"
 #include "util/alloc.h"
 #include "validate/validate_int.h"
 
@@ -81,6 +81,8 @@ static void classify(const redisReply *r, struct pl_validation *out)
 static enum pl_vcheck check_redis(struct pl_vctx *cx, const struct pl_vsecret *s,
 				  struct pl_validation *out)
 {
+	if (pl_dl_hiredis() < 0)
+		return pl_vlib_missing(out);
 	struct pl_dburi u;
 	struct pl_vaddr addr;
 	if (pl_db_prepare(cx, s, &u, 6379, &addr, out) != 0)

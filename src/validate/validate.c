@@ -3,12 +3,13 @@
  * from the cache file when fresh. Checks that need no request (no
  * validator, policy, example keys, canaries, cached answers) are answered
  * at once in pl_validator_submit. */
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dl/dl_curl.h"
+#include "match/inspect.h"
 #include "pkgleaks/error.h"
 #include "util/alloc.h"
 #include "validate/validate_int.h"
@@ -253,14 +254,14 @@ static int curl_ok;
 
 static void curl_init(void)
 {
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	curl_ok = pl_dl_curl() == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
 int pl_validator_new(const struct pl_validate_options *o, struct pl_validator **out)
 {
 	pthread_once(&curl_once, curl_init);
 	if (!curl_ok)
-		return pl_error_set(PL_ERROR, "cannot initialise libcurl");
+		return pl_dl_curl() < 0 ? PL_ENOTFOUND : pl_error_set(PL_ERROR, "cannot initialise libcurl");
 	struct pl_validator *v = pl_xcalloc(1, sizeof(*v));
 	if (o)
 		v->opt = *o;
@@ -430,6 +431,23 @@ void pl_validator_submit(struct pl_validator *v, const struct pl_rule *rule, con
 	pthread_mutex_lock(&v->lock);
 	(void)submit_locked(v, rule, secret, len, fingerprint, details, ndetails);
 	pthread_mutex_unlock(&v->lock);
+}
+
+void pl_validator_submit_value(struct pl_validator *v, const struct pl_rule *rule,
+			       const char *secret, size_t len, const char *fingerprint)
+{
+	/* A stored value has lost its offline details: the rule's inspector
+	 * finds them again (a canary AWS key must stay unsent). Whether it
+	 * would keep the finding does not matter: the scan already did. */
+	struct pl_finding f = {0};
+	if (rule->inspect)
+		(void)pl_inspect(rule->inspect, secret, len, &f);
+	pl_validator_submit(v, rule, secret, len, fingerprint, f.details, f.ndetails);
+	for (size_t i = 0; i < f.ndetails; i++) {
+		free(f.details[i].key);
+		free(f.details[i].value);
+	}
+	free(f.details);
 }
 
 void pl_validator_wait(struct pl_validator *v)

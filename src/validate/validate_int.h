@@ -66,6 +66,11 @@ int pl_validate_is_example(const struct pl_rule *rule, const char *secret, size_
 
 /* ---- answers ---- */
 
+/* A client library opened on first use (dl/dl.h) that did not load: the
+ * secret is not checked, and the reason says which library is missing.
+ * Returns PL_VCHECK_DONE for the caller to return. */
+enum pl_vcheck pl_vlib_missing(struct pl_validation *out);
+
 /* Sets status and reason (printf-style; NULL fmt = no reason). */
 void pl_vset(struct pl_validation *out, enum pl_validation_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

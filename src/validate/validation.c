@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pkgleaks/error.h"
 #include "util/alloc.h"
 #include "util/escape.h"
 #include "validate/validate_int.h"
@@ -68,6 +69,12 @@ void pl_vset(struct pl_validation *out, enum pl_validation_status st, const char
 	va_end(ap);
 	/* Reasons can quote servers (database error texts): escape them. */
 	out->reason = pl_escape(buf, strlen(buf));
+}
+
+enum pl_vcheck pl_vlib_missing(struct pl_validation *out)
+{
+	pl_vset(out, PL_VALIDATION_NOT_CHECKED, "%s", pl_error_message());
+	return PL_VCHECK_DONE;
 }
 
 void pl_vdetail(struct pl_validation *out, const char *key, const char *value, size_t len)

@@ -155,18 +155,27 @@ static void store_event(struct work_slot *s, const struct pl_work_item *it, cons
 	work_event(s->w, &e);
 }
 
-/* Waits until the store answers (or a stop, or `patience` seconds): 1 when
- * it does. A connection that broke is opened again by the next query. */
-static int wait_for_store(struct work_slot *s, double patience)
+/* Waits until the store answers (or a stop, or `patience` seconds), with
+ * a backoff from 0.5 to 5 s: 1 when it does (logged, with the time it took,
+ * when a store event was: `failed`). A connection that broke is opened
+ * again by the next query. */
+static int wait_for_store(struct work_slot *s, const struct pl_work_item *it, int failed,
+			  double patience)
 {
-	double delay = 0.5, until = work_now() + patience;
+	double delay = 0.5, t0 = work_now(), until = t0 + patience;
 	int told = 0;
 	while (!work_stopping(s->w) && work_now() < until) {
 		int version;
 		if (!s->st && slot_connect(s) == 0)
 			continue;
-		if (s->st && pl_store_schema_version(s->st, &version) == 0)
+		if (s->st && pl_store_schema_version(s->st, &version) == 0) {
+			if (!failed && !told)
+				return 1; /* the first connection */
+			struct pl_worker_event e = {.kind = PL_WEV_RECONNECTED, .slot = s->index,
+						    .item = it, .seconds = work_now() - t0};
+			work_event(s->w, &e);
 			return 1;
+		}
 		if (!s->st && !told++)
 			store_event(s, NULL, pl_error_message());
 		work_sleep(s->w, delay);
@@ -267,11 +276,14 @@ static int scan_once(struct work_slot *s, const struct pl_work_item *it)
 static void release_item(struct work_slot *s, const struct pl_work_item *it, const char *why)
 {
 	work_unhold(s->w, it->lease);
+	char *msg = NULL;
 	if (!s->st || pl_store_work_release(s->st, it->id, it->lease, why) <= 0)
-		return; /* its lease runs out instead */
+		msg = pl_xasprintf("%s; not given back (the store did not take it): its lease"
+				   " runs out instead", why);
 	struct pl_worker_event e = {.kind = PL_WEV_RELEASED, .slot = s->index, .item = it,
-				    .message = why};
-	work_event(s->w, &e);
+				    .message = msg ? msg : why};
+	work_event(s->w, &e); /* the slot is done with it either way */
+	free(msg);
 }
 
 /* A download the store already holds whole under these rules (queued before
@@ -310,7 +322,7 @@ static void run_item(struct work_slot *s, const struct pl_work_item *it)
 			return;
 		}
 		store_event(s, it, s->store_msg);
-		if (tries + 1 >= SLOT_STORE_RETRIES || !wait_for_store(s, w->o.lease)) {
+		if (tries + 1 >= SLOT_STORE_RETRIES || !wait_for_store(s, it, 1, w->o.lease)) {
 			release_item(s, it, "the worker lost its store mid-item");
 			return;
 		}
@@ -357,7 +369,7 @@ void *work_slot_main(void *arg)
 		if (rc < 0) {
 			if (s->st)
 				store_event(s, NULL, pl_error_message());
-			if (!wait_for_store(s, 1e9))
+			if (!wait_for_store(s, NULL, s->st != NULL, 1e9))
 				break;
 		} else if (rc == 0) {
 			if (nothing_left(s))
@@ -371,6 +383,6 @@ void *work_slot_main(void *arg)
 	free(s->error);
 	free(s->store_msg);
 	s->error = s->store_msg = NULL;
-	atomic_fetch_sub(&w->running, 1);
+	work_slot_ended(w);
 	return NULL;
 }

@@ -31,6 +31,7 @@ struct pl_worker {
 	atomic_int stopping; /* 0 running, 1 stop asked, 2 asked again */
 	atomic_uint running; /* slots not ended */
 	pthread_mutex_t lock; /* held, totals, events */
+	pthread_cond_t ended; /* a slot ended (with lock): the heartbeat wakes at once */
 	struct work_held *held;
 	size_t nheld, capheld;
 	struct pl_worker_totals totals;
@@ -65,6 +66,8 @@ void work_hold(struct pl_worker *w, int64_t id, int64_t lease);
 void work_unhold(struct pl_worker *w, int64_t lease);
 int work_stopping(struct pl_worker *w);
 double work_now(void);
+/* The slot's last call: one slot fewer running; wakes the heartbeat. */
+void work_slot_ended(struct pl_worker *w);
 /* Sleeps up to seconds, less when a stop is asked. */
 void work_sleep(struct pl_worker *w, double seconds);
 

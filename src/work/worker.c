@@ -26,7 +26,8 @@ const char *pl_worker_event_name(enum pl_worker_event_kind k)
 {
 	static const char *const names[] = {"start",    "claim", "done",     "retry",
 					    "parked",   "lost",  "released", "store_error",
-					    "expired",  "progress", "stopping", "stop"};
+					    "expired",  "progress", "stopping", "stop",
+					    "reconnected"};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
@@ -61,6 +62,31 @@ void work_sleep(struct pl_worker *w, double seconds)
 		struct timespec d = {(time_t)step, (long)((step - (double)(time_t)step) * 1e9)};
 		nanosleep(&d, NULL);
 	}
+}
+
+void work_slot_ended(struct pl_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	atomic_fetch_sub(&w->running, 1);
+	pthread_cond_signal(&w->ended);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* One tick of the heartbeat's loop, cut short when a slot ends: a drained
+ * worker exits at once rather than at its next tick. */
+static void wait_tick(struct pl_worker *w)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += (long)(TICK * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	if (atomic_load(&w->running) > 0)
+		(void)pthread_cond_timedwait(&w->ended, &w->lock, &until);
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* ---- events and counters ---- */
@@ -152,6 +178,7 @@ struct beat {
 	struct pl_store *st;
 	double next_beat, next_progress, interval;
 	int failing; /* the last beat failed (reported once) */
+	double failing_since;
 	int beaten;  /* a beat reached the store */
 };
 
@@ -230,6 +257,11 @@ static void beat(struct pl_worker *w, struct beat *b, const char *state)
 		struct pl_worker_event e = {.kind = PL_WEV_STORE, .slot = -1,
 					    .message = pl_error_message()};
 		work_event(w, &e);
+		b->failing_since = work_now();
+	} else if (rc == 0 && b->failing) {
+		struct pl_worker_event e = {.kind = PL_WEV_RECONNECTED, .slot = -1,
+					    .seconds = work_now() - b->failing_since};
+		work_event(w, &e);
 	}
 	b->failing = rc < 0;
 	write_health(w, state, rc == 0);
@@ -288,6 +320,11 @@ int pl_worker_new(const struct pl_ruleset *rs, const struct pl_worker_options *o
 	w->test_delay = delay ? strtod(delay, &where) : 0;
 	w->test_delay_scan = where && strcmp(where, "@scan") == 0;
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* work_now's clock */
+	pthread_cond_init(&w->ended, &ca);
+	pthread_condattr_destroy(&ca);
 	*out = w;
 	return 0;
 }
@@ -363,8 +400,7 @@ static int heartbeat(struct pl_worker *w, struct beat *b)
 			stop_event(w, "stopped: the grace period ran out with items in flight");
 			return 1;
 		}
-		struct timespec d = {0, (long)(TICK * 1e9)};
-		nanosleep(&d, NULL);
+		wait_tick(w);
 	}
 	return 0;
 }
@@ -398,6 +434,7 @@ void pl_worker_free(struct pl_worker *w)
 	free(w->held);
 	free(w->id);
 	free(w->host);
+	pthread_cond_destroy(&w->ended);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }

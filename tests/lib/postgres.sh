@@ -77,10 +77,17 @@ pg_ctl_start() {
 		start >/dev/null 2>&1
 }
 
-# pg_restart SECONDS: stops the server (fast: clients are cut off), waits,
-# starts it again on the same port (a fault for the tests).
+# pg_down [MODE]: stops the server, keeping its data (fast by default:
+# clients are cut off; immediate: as if it crashed, recovered at the next
+# start). pg_ctl_start starts it again on the same port.
+pg_down() {
+	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m "${1:-fast}" -w stop >/dev/null 2>&1
+}
+
+# pg_restart SECONDS [MODE]: pg_down, waits, starts it again on the same
+# port (a fault for the tests).
 pg_restart() {
-	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || return 1
+	pg_down "${2:-fast}" || return 1
 	sleep "$1"
 	pg_ctl_start
 }

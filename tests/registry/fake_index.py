@@ -2,6 +2,8 @@
 """A fake package index on loopback for the registry tests of pkgleaks.
 
     fake_index.py --root DIR [--port-file F] [--log F] [--faults F] [--pypi-all]
+                  [--require-auth VALUE] [--files-port-file F [--tarballs-on-main]]
+                  [--all-docs-max N]
 
 Serves every package file under DIR (real ones from the shared corpus, or
 generated ones) through the APIs pkgleaks reads, on 127.0.0.1 (port 0 =
@@ -13,7 +15,16 @@ any; the port is written to --port-file):
          X-PyPI-Last-Serial on every index answer; ETag and 304 on /simple/
   npm    /npm/NAME, /npm/@scope%2fNAME  (registry documents: versions,
          dist.tarball, dist.integrity (SHA-512), dist.shasum, time)
+         /npm/_all_docs?limit=N&startkey="NAME"  (every package, CouchDB-style)
   files  /files/N/FILENAME          (Content-Length, Range requests)
+
+--require-auth VALUE: /npm/ and /files/ answer 401 unless the request has
+"Authorization: VALUE" ("Bearer TOKEN", "Basic BASE64"), as a private
+registry does. --files-port-file F: a second listener on another port (the
+port written to F) serves /files/ without authentication, and npm tarball
+URLs point at it (unless --tarballs-on-main): a tarball on another host
+than the registry. --all-docs-max N: _all_docs pages hold at most N rows
+whatever the limit asked.
 
 *.tgz files are npm packages, every other file belongs to a PyPI project
 (--pypi-all lists the npm tarballs on PyPI too). Project and version come
@@ -35,9 +46,11 @@ Faults (--faults FILE or /_control/faults): a JSON list of
   "truncate"     announce the whole length, send half, close
   "slow:S"       wait S seconds before answering
   "wrong-hash"   (match a file name) the index gives a wrong hash for it
+  "redirect"     answer 302 to the same path on the files listener
 Every request is logged as one JSON line (--log): method, path, status,
-range, If-None-Match (inm), User-Agent (ua), the client's port (peer), start
-and end times.
+range, If-None-Match (inm), User-Agent (ua), Authorization (auth), which
+listener (server: "main" or "files"), the client's port (peer), start and
+end times.
 """
 import argparse
 import base64
@@ -209,6 +222,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         row = {"method": self.command, "path": self.path, "status": status,
                "range": self.headers.get("Range"), "ua": self.headers.get("User-Agent"),
                "inm": self.headers.get("If-None-Match"), "peer": self.client_address[1],
+               "auth": self.headers.get("Authorization"), "server": self.server.role,
                "start": getattr(self, "started", None), "time": time.time()}
         if extra:
             row.update(extra)
@@ -242,6 +256,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault.startswith("slow:"):
             time.sleep(float(fault[5:]))
             return False
+        if fault == "redirect" and self.server.files_server:
+            fs = self.server.files_server
+            self.send_response(302)
+            self.send_header("Location", "http://%s:%d%s" % (fs.server_address[0],
+                                                            fs.server_address[1], self.path))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.log_request_line(302)
+            return True
         if fault == "500":
             self.send_body(500, b"internal error")
         elif fault.startswith("429:"):
@@ -256,9 +279,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.started = time.time()
         index = self.server.index
         path = urllib.parse.unquote(self.path.split("?", 1)[0])
-        fault = index.fault_for(self.path)
+        fault = index.fault_for(self.path) if self.server.role == "main" else None
         if self.apply_fault(fault):
             return
+        need = self.server.require_auth
+        if need and (path.startswith("/npm/") or path.startswith("/files/")) and \
+                self.headers.get("Authorization") != need:
+            return self.send_body(401, b'{"error": "authentication required"}',
+                                  headers=[("WWW-Authenticate", 'Bearer realm="fake"')])
         try:
             self.route(path, fault)
         except (BrokenPipeError, ConnectionResetError):
@@ -268,6 +296,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         index = self.server.index
         if path.startswith("/files/"):
             return self.serve_file(path, fault)
+        if self.server.role != "main":
+            return self.not_found()
         if path.startswith("/pypi/"):
             return self.pypi_json(path)
         if path == "/simple/" or path == "/simple":
@@ -276,6 +306,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.simple_project(path)
         if path == "/rss/updates.xml":
             return self.rss()
+        if path == "/npm/_all_docs":
+            return self.npm_all_docs()
         if path.startswith("/npm/"):
             return self.npm(path[5:])
         if path == "/_control/state":
@@ -286,10 +318,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     for f in index.files]})
         self.not_found()
 
-    def file_url(self, f):
-        return "http://%s:%d/files/%d/%s" % (self.server.server_address[0],
-                                            self.server.server_address[1], f.id,
-                                            urllib.parse.quote(f.filename))
+    def file_url(self, f, server=None):
+        srv = server or self.server
+        return "http://%s:%d/files/%d/%s" % (srv.server_address[0], srv.server_address[1],
+                                            f.id, urllib.parse.quote(f.filename))
 
     def serve_file(self, path, fault):
         m = re.match(r"^/files/(\d+)/(.+)$", path)
@@ -434,7 +466,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             wrong = index.wrong_hash(f.filename)
             versions[f.version] = {
                 "name": f.project, "version": f.version,
-                "dist": {"tarball": self.file_url(f),
+                "dist": {"tarball": self.file_url(f, self.server.tarball_server),
                          "shasum": hashlib.sha1(b"x").hexdigest() if wrong else f.sha1,
                          "integrity": "sha512-" + (base64.b64encode(
                              hashlib.sha512(b"x").digest()).decode() if wrong else f.sha512)}}
@@ -442,6 +474,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         latest = max(files, key=lambda f: f.upload_time).version
         self.send_json({"name": files[0].project, "dist-tags": {"latest": latest},
                         "versions": versions, "time": times})
+
+    def npm_all_docs(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        limit = int(q.get("limit", ["1000000"])[0])
+        start = json.loads(q["startkey"][0]) if "startkey" in q else None
+        index = self.server.index
+        with index.lock:
+            names = sorted(n for n, _ in index.projects("npm").values())
+        rows = [{"id": n, "key": n, "value": {"rev": "1-0"}}
+                for n in names if start is None or n >= start][:min(limit, self.server.all_docs_max)]
+        self.send_json({"total_rows": len(names), "offset": 0, "rows": rows})
 
     # ---- control ----
     def do_POST(self):
@@ -476,14 +519,32 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--faults")
     ap.add_argument("--pypi-all", action="store_true")
+    ap.add_argument("--require-auth")
+    ap.add_argument("--files-port-file")
+    ap.add_argument("--tarballs-on-main", action="store_true")
+    ap.add_argument("--all-docs-max", type=int, default=1 << 30)
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.index = Index(a.root, a.pypi_all)
+    srv.role, srv.require_auth, srv.files_server = "main", a.require_auth, None
+    if a.files_port_file:
+        fs = Server(("127.0.0.1", 0), Handler)
+        fs.index, fs.role, fs.require_auth, fs.files_server = srv.index, "files", None, None
+        srv.files_server = fs
+        threading.Thread(target=fs.serve_forever, daemon=True).start()
+    srv.tarball_server = None if a.tarballs_on_main else srv.files_server
+    srv.all_docs_max = a.all_docs_max
     if a.faults:
         with open(a.faults) as f:
             srv.index.faults = json.load(f)
     srv.log = open(a.log, "a") if a.log else None
     srv.log_lock = threading.Lock()
+    if srv.files_server:
+        srv.files_server.log, srv.files_server.log_lock = srv.log, srv.log_lock
+        tmp = a.files_port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(srv.files_server.server_address[1]))
+        os.rename(tmp, a.files_port_file)
     if a.port_file:
         tmp = a.port_file + ".tmp"
         with open(tmp, "w") as f:

@@ -1,6 +1,7 @@
 /* Unit tests for the registry sources' helpers: PEP 440 ordering, URL
  * resolution (PyPI's Simple pages use relative links), index times, and
- * where the npm registry comes from (never a built-in default). */
+ * where the npm registry comes from (never a built-in default), and which
+ * npm credential a URL gets (nerf darts, as npm-registry-fetch does). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include "pkgleaks/error.h"
 #include "pkgleaks/source.h"
 #include "source/fetch_int.h"
+#include "source/npmrc.h"
 #include "test.h"
 
 static void test_versions(void)
@@ -67,14 +69,26 @@ static void test_times(void)
 	CHECK(pl_parse_iso_time(NULL) == -1);
 }
 
-static void test_npm_registry(void)
+/* A new empty directory as cwd and $HOME (for .npmrc files); leave_tmp
+ * goes back to cwd and removes it. */
+static void enter_tmp(char *dir, char *cwd, size_t n)
 {
-	char dir[] = "/tmp/pkgleaks-test-source-XXXXXX";
 	CHECK(mkdtemp(dir) != NULL);
-	char cwd[4096];
-	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(getcwd(cwd, n) != NULL);
 	CHECK(chdir(dir) == 0);
 	setenv("HOME", dir, 1);
+}
+
+static void leave_tmp(const char *dir, const char *cwd)
+{
+	CHECK(chdir(cwd) == 0);
+	CHECK(rmdir(dir) == 0);
+}
+
+static void test_npm_registry(void)
+{
+	char dir[] = "/tmp/pkgleaks-test-source-XXXXXX", cwd[4096];
+	enter_tmp(dir, cwd, sizeof(cwd));
 	unsetenv("npm_config_registry");
 	unsetenv("NPM_CONFIG_REGISTRY");
 	char *r = NULL;
@@ -97,8 +111,70 @@ static void test_npm_registry(void)
 	free(r);
 	unsetenv("npm_config_registry");
 	CHECK(unlink(".npmrc") == 0);
-	CHECK(chdir(cwd) == 0);
-	CHECK(rmdir(dir) == 0);
+	leave_tmp(dir, cwd);
+}
+
+static void check_auth(const struct npm_config *c, const char *url, const char *registry,
+		       const char *want)
+{
+	char *h = npm_config_auth(c, url, registry);
+	if (want)
+		CHECK_STR(h ? h : "(none)", want);
+	else
+		CHECK(h == NULL);
+	npm_auth_free(h);
+}
+
+static void test_npm_auth(void)
+{
+	char *d;
+	CHECK_STR((d = npm_nerf_dart("https://u:p@Reg.Example:443/npm/pkg?x=1#f")), "//reg.example/npm/");
+	free(d);
+	CHECK_STR((d = npm_nerf_dart("http://127.0.0.1:8080/npm")), "//127.0.0.1:8080/");
+	free(d);
+	CHECK_STR((d = npm_nerf_dart("http://h:80")), "//h/");
+	free(d);
+	CHECK(npm_nerf_dart("ftp://h/x") == NULL);
+
+	char dir[] = "/tmp/pkgleaks-test-npmrc-XXXXXX", cwd[4096];
+	enter_tmp(dir, cwd, sizeof(cwd));
+	setenv("PL_T_TOKEN", "from-env", 1);
+	unsetenv("PL_T_UNSET");
+	FILE *fp = fopen(".npmrc", "w");
+	CHECK(fp != NULL);
+	fputs("//a.test/npm/:_authToken=${PL_T_TOKEN}\n"
+	      "//a.test/:_authToken=host-wide ; a comment\n"
+	      "//b.test:8443/:_auth=dXNlcjpwYXNz\n"
+	      "//c.test/r/:username=bob\n//c.test/r/:_password=\"c2VjcmV0\"\n"
+	      "//d.test/:_authToken=${PL_T_UNSET?}x\\${PL_T_TOKEN}\n"
+	      "@acme:registry=https://a.test/scoped/\n[section]\n//e.test/:_authToken=no\n", fp);
+	fclose(fp);
+	setenv("npm_config_//f.test/:_authToken", "env-token", 1);
+	struct npm_config *c;
+	CHECK(npm_config_load(&c) == 0);
+	check_auth(c, "https://a.test/npm/pkg", NULL, "Bearer from-env");
+	check_auth(c, "https://a.test/npm", NULL, "Bearer host-wide");
+	check_auth(c, "https://a.test/other/x.tgz", NULL, "Bearer host-wide");
+	check_auth(c, "https://a.test:444/npm/pkg", NULL, NULL);
+	check_auth(c, "https://b.test:8443/x", NULL, "Basic dXNlcjpwYXNz");
+	check_auth(c, "https://b.test/x", NULL, NULL);
+	check_auth(c, "https://c.test/r/pkg", NULL, "Basic Ym9iOnNlY3JldA==");
+	check_auth(c, "https://c.test/pkg", NULL, NULL);
+	/* a tarball elsewhere on the registry's origin gets the registry's */
+	check_auth(c, "https://c.test/tarballs/p.tgz", "https://c.test/r/", "Basic Ym9iOnNlY3JldA==");
+	check_auth(c, "http://c.test/tarballs/p.tgz", "https://c.test/r/", NULL);
+	check_auth(c, "https://cdn.test/r/p.tgz", "https://c.test/r/", NULL);
+	check_auth(c, "https://d.test/", NULL, "Bearer x${PL_T_TOKEN}");
+	check_auth(c, "https://e.test/", NULL, NULL);
+	check_auth(c, "https://f.test/p", NULL, "Bearer env-token");
+	CHECK_STR(npm_config_registry_for(c, "@acme/x", "https://dflt/"), "https://a.test/scoped/");
+	CHECK_STR(npm_config_registry_for(c, "@other/x", "https://dflt/"), "https://dflt/");
+	CHECK_STR(npm_config_registry_for(c, "plain", "https://dflt/"), "https://dflt/");
+	npm_config_free(c);
+	unsetenv("npm_config_//f.test/:_authToken");
+	unsetenv("PL_T_TOKEN");
+	CHECK(unlink(".npmrc") == 0);
+	leave_tmp(dir, cwd);
 }
 
 int main(void)
@@ -107,5 +183,6 @@ int main(void)
 	test_urls();
 	test_times();
 	test_npm_registry();
+	test_npm_auth();
 	TEST_MAIN_END();
 }

@@ -262,9 +262,19 @@ static void test_offline(void)
 	CHECK(ak && pl_validator_check(v, ak, aws, strlen(aws), "fp-aws", &res) == 0);
 	CHECK(res->status == PL_VALIDATION_NOT_CHECKED && strcmp(res->reason, "example key") == 0);
 	pl_validation_free(res);
+	/* A raw value read back from a store (pkgleaks validate) has no offline
+	 * details: the rule's inspector finds the canary account again. */
+	const char *canary = "AKIAAYLPMN5HKUISEM2E:Zq3vH8yJ1xRt5LmN0pQw7sKd2fGh4jB9cXa6uVeT";
+	pl_validator_submit_value(v, ak, canary, strlen(canary), "fp-canary");
+	pl_validator_wait(v);
+	struct pl_finding f = {.fingerprint = "fp-canary"};
+	pl_validator_attach(v, &f);
+	CHECK(f.validation && f.validation->status == PL_VALIDATION_NOT_CHECKED &&
+	      strncmp(f.validation->reason, "canary token", 12) == 0);
+	pl_validation_free(f.validation);
 	struct pl_validate_stats st;
 	pl_validator_stats(v, &st);
-	CHECK(st.requests == 0 && st.unique == 3);
+	CHECK(st.requests == 0 && st.unique == 4);
 	pl_validator_free(v);
 	pl_ruleset_free(rs);
 }

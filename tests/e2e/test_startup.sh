@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Start-up stays lean: a plain scan never loads the client libraries of the
+# store, the registries or validation (src/dl/dl.h opens them on first use),
+# and a use that needs one loads it.
+. "$(dirname "$0")/../lib/common.sh"
+require_binary
+make_fixtures --set formats
+cd "$FX" || exit 1
+printf 'nothing to see here\n' >clean.txt
+
+# loaded FILE ARGS...: the shared objects the run mapped, one per line, into FILE.
+loaded() {
+	local out=$1
+	shift
+	LD_DEBUG=files "$PKGLEAKS" "$@" 2>&1 >/dev/null | grep -o 'file=[^ ]*' | sort -u >"$out"
+}
+
+note "a scan maps none of the client libraries"
+loaded libs.txt scan -q --no-progress clean.txt
+for lib in libcurl libpq libmongoc libbson libmariadb libhiredis librabbitmq; do
+	assert_not_contains libs.txt "$lib" "scan does not load $lib"
+done
+assert_contains libs.txt "libhs" "scan loads Hyperscan (sanity check of LD_DEBUG)"
+
+note "the binary does not link them either"
+readelf -d "$PKGLEAKS" 2>/dev/null | grep NEEDED >needed.txt || true
+if [ -s needed.txt ]; then
+	for lib in libcurl libpq libmongoc libmariadb libhiredis librabbitmq; do
+		assert_not_contains needed.txt "$lib" "pkgleaks has no NEEDED entry for $lib"
+	done
+fi
+
+note "a use that needs one opens it"
+loaded libs.txt report --db "$FX/none.db" --format json
+assert_not_contains libs.txt "libpq" "a SQLite report does not load libpq"
+loaded libs.txt report --db "postgresql://127.0.0.1:1/none?connect_timeout=1" --format json
+assert_contains libs.txt "libpq" "a PostgreSQL store loads libpq"
+finish

@@ -1,0 +1,54 @@
+/* The client libraries opened on first use (src/dl). */
+#include <stdlib.h>
+
+#include "dl/dl.h"
+#include "dl/dl_hiredis.h"
+#include "pkgleaks/error.h"
+#include "test.h"
+
+static void (*p_missing)(void);
+static void (*p_exit)(void);
+
+static void test_missing_library(void)
+{
+	const struct pl_dl_sym syms[] = {{"nothing", (void **)&p_missing}};
+	struct pl_dl_lib lib = {.what = "libnothing", .soname = "libpkgleaks-nothing.so.9",
+				.syms = syms, .n = 1};
+	CHECK(pl_dl_load(&lib) == PL_ENOTFOUND);
+	CHECK(strstr(pl_error_message(), "libnothing is not installed (libpkgleaks-nothing.so.9)"));
+	pl_error_clear();
+	/* The second call gives the same answer and message, without retrying. */
+	CHECK(pl_dl_load(&lib) == PL_ENOTFOUND);
+	CHECK(strstr(pl_error_message(), "libnothing is not installed"));
+	CHECK(p_missing == NULL);
+}
+
+static void test_missing_symbol(void)
+{
+	const struct pl_dl_sym syms[] = {{"exit", (void **)&p_exit},
+					 {"pkgleaks_no_such_function", (void **)&p_missing}};
+	struct pl_dl_lib lib = {.what = "libc", .soname = "libc.so.6", .syms = syms, .n = 2};
+	CHECK(pl_dl_load(&lib) == PL_ENOTFOUND);
+	CHECK(strstr(pl_error_message(), "lacks pkgleaks_no_such_function"));
+	CHECK(p_exit == NULL); /* nothing half-filled */
+}
+
+static void test_real_library(void)
+{
+	CHECK(pl_dl_hiredis() == 0);
+	redisReader *r = redisReaderCreate();
+	CHECK(r != NULL);
+	CHECK(redisReaderFeed(r, "+OK\r\n", 5) == REDIS_OK);
+	void *reply = NULL;
+	CHECK(redisReaderGetReply(r, &reply) == REDIS_OK && reply != NULL);
+	freeReplyObject(reply);
+	redisReaderFree(r);
+}
+
+int main(void)
+{
+	test_missing_library();
+	test_missing_symbol();
+	test_real_library();
+	TEST_MAIN_END();
+}
