@@ -75,6 +75,10 @@ struct pl_rule {
 	                            only, PCRE2 searches `window` bytes either side; for
 	                            patterns too costly for Hyperscan's prefilter compiler */
 	unsigned window;         /* bytes either side of a keyword hit (default 4096) */
+	char *prefilter_pattern; /* `prefilter_pattern:` a cheaper regex that every match
+	                            implies (for Hyperscan, in prefilter mode): a hit opens
+	                            a window of `window` bytes either side, like a keyword;
+	                            for patterns whose own prefilter is slow; or NULL */
 	char **keywords;         /* literals that must occur in the match (case-insensitive) */
 	double min_entropy;      /* Shannon bits/char the secret must reach; 0 = no check */
 	enum pl_checksum checksum;

@@ -45,7 +45,7 @@ static void probe_hyperscan(struct pl_rule *r, struct pl_rule_prog *p)
 {
 	if (!r->pattern)
 		return;
-	if (r->by_keyword) {
+	if (r->by_keyword || r->prefilter_pattern) {
 		p->by_keyword = 1;
 		p->max_width = r->window ? r->window : 4096;
 		return;
@@ -118,6 +118,10 @@ static int collect_expressions(struct pl_ruleset *rs, struct hs_input *in)
 			hs_input_add(in, r->pattern, HS_FLAG_PREFILTER, (unsigned)i);
 			continue;
 		}
+		if (r->prefilter_pattern) {
+			hs_input_add(in, r->prefilter_pattern, HS_FLAG_PREFILTER, (unsigned)i);
+			continue;
+		}
 		if (!r->keywords[0])
 			return pl_error_set(PL_EFORMAT,
 					    "rule %s (%s): Hyperscan cannot take this pattern and "
@@ -184,6 +188,8 @@ static void compute_version(struct pl_ruleset *rs)
 		EVP_DigestUpdate(ctx, r->id, strlen(r->id) + 1);
 		if (r->pattern)
 			EVP_DigestUpdate(ctx, r->pattern, strlen(r->pattern) + 1);
+		if (r->prefilter_pattern)
+			EVP_DigestUpdate(ctx, r->prefilter_pattern, strlen(r->prefilter_pattern) + 1);
 		for (char **part = r->parts; part && *part; part++)
 			EVP_DigestUpdate(ctx, *part, strlen(*part) + 1);
 		for (char **kw = r->keywords; kw && *kw; kw++)

@@ -58,6 +58,28 @@ const pcre2_code *pl_rule_prog_code(struct pl_ruleset *rs, struct pl_rule_prog *
  * prefilter facts, Hyperscan's serialization); the caller frees *out. */
 int pl_ruleset_serialize(const struct pl_ruleset *rs, unsigned char **out, size_t *len);
 
+/* Frees one rule and everything it owns. */
+void pl_rule_free(struct pl_rule *r);
+/* Adds r (owned from now), replacing a rule with the same id. */
+void pl_ruleset_put(struct pl_ruleset *rs, struct pl_rule *r);
+
+/* The built-in rules parsed from their YAML text, as pl_ruleset_add_builtin
+ * does when the binary has no snapshot of them (tests, tools). */
+int pl_ruleset_add_builtin_yaml(struct pl_ruleset *rs);
+
+/* The loaded rules as bytes (rules_snapshot.c), and back: what the build
+ * embeds so that a run need not parse YAML. The caller frees *out. */
+int pl_ruleset_snapshot(const struct pl_ruleset *rs, unsigned char **out, size_t *len);
+int pl_ruleset_add_snapshot(struct pl_ruleset *rs, const unsigned char *data, size_t len);
+
+/* The built-in rules' snapshot, made at build time by tools/gen_db.c and
+ * linked into pkgleaks; absent (weak) in tests and tools. */
+struct pl_embedded_rules {
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct pl_embedded_rules pl_embedded_rules __attribute__((weak));
+
 /* The built-in ruleset's database, compiled at build time (tools/gen_db.c)
  * and linked into the pkgleaks binary; absent (weak, NULL) in tests and
  * tools, which fall back to the cache or compile. */

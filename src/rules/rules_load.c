@@ -29,7 +29,7 @@ static void free_strv(char **v)
 	free(v);
 }
 
-static void rule_free(struct pl_rule *r)
+void pl_rule_free(struct pl_rule *r)
 {
 	if (!r)
 		return;
@@ -38,6 +38,7 @@ static void rule_free(struct pl_rule *r)
 	free(r->pattern);
 	free(r->remediation);
 	free(r->inspect);
+	free(r->prefilter_pattern);
 	pl_rule_validator_free(r->validator);
 	free(r->origin);
 	free_strv(r->keywords);
@@ -58,7 +59,7 @@ void pl_ruleset_free(struct pl_ruleset *rs)
 			pcre2_code_free(rs->progs[i].re);
 			pcre2_code_free(rs->progs[i].jit);
 		}
-		rule_free(rs->rules[i]);
+		pl_rule_free(rs->rules[i]);
 	}
 	free(rs->progs);
 	free(rs->rules);
@@ -214,6 +215,8 @@ static int load_field(struct loader *l, struct pl_rule *r, const char *key, yaml
 		dst = &r->remediation;
 	else if (strcmp(key, "inspect") == 0)
 		dst = &r->inspect;
+	else if (strcmp(key, "prefilter_pattern") == 0)
+		dst = &r->prefilter_pattern;
 	if (dst) {
 		if (!s)
 			return where(l, v, r->id, key, " must be a string");
@@ -314,12 +317,15 @@ static int load_rule(struct loader *l, yaml_node_t *n, struct pl_rule **out)
 		r->distance = 512;
 	if (rc == 0 && r->inspect && !pl_inspect_known(r->inspect))
 		rc = where(l, n, r->id, "unknown inspector: ", r->inspect);
+	if (rc == 0 && r->prefilter_pattern && (r->by_keyword || !r->pattern))
+		rc = where(l, n, r->id, "prefilter_pattern needs a pattern, and replaces "
+				       "prefilter: keywords", NULL);
 	if (rc == 0 && r->by_keyword && !r->keywords)
 		rc = where(l, n, r->id, "prefilter: keywords needs keywords", NULL);
 	if (rc == 0 && !r->examples)
 		rc = where(l, n, r->id, "at least one example is required", NULL);
 	if (rc) {
-		rule_free(r);
+		pl_rule_free(r);
 		return rc;
 	}
 	if (!r->keywords)
@@ -333,12 +339,12 @@ static int load_rule(struct loader *l, yaml_node_t *n, struct pl_rule **out)
 	return 0;
 }
 
-static void ruleset_put(struct pl_ruleset *rs, struct pl_rule *r)
+void pl_ruleset_put(struct pl_ruleset *rs, struct pl_rule *r)
 {
 	for (size_t i = 0; i < rs->n; i++) {
 		if (strcmp(rs->rules[i]->id, r->id) == 0) {
 			r->index = (unsigned)i;
-			rule_free(rs->rules[i]);
+			pl_rule_free(rs->rules[i]);
 			rs->rules[i] = r;
 			return;
 		}
@@ -374,11 +380,11 @@ static int load_document(struct pl_ruleset *rs, struct loader *l)
 			if (strcmp(rs->rules[i]->id, r->id) == 0) {
 				rc = pl_error_set(PL_EFORMAT, "%s: duplicate rule id %s", l->origin,
 						  r->id);
-				rule_free(r);
+				pl_rule_free(r);
 				return rc;
 			}
 		}
-		ruleset_put(rs, r);
+		pl_ruleset_put(rs, r);
 	}
 	return 0;
 }
@@ -407,7 +413,7 @@ int pl_ruleset_add_yaml(struct pl_ruleset *rs, const char *text, size_t len, con
 	return rc;
 }
 
-int pl_ruleset_add_builtin(struct pl_ruleset *rs)
+int pl_ruleset_add_builtin_yaml(struct pl_ruleset *rs)
 {
 	for (const struct pl_builtin_rules *b = pl_builtin_rules; b->name; b++) {
 		char *origin = pl_xasprintf("builtin:%s", b->name);
@@ -417,6 +423,13 @@ int pl_ruleset_add_builtin(struct pl_ruleset *rs)
 			return rc;
 	}
 	return 0;
+}
+
+int pl_ruleset_add_builtin(struct pl_ruleset *rs)
+{
+	if (&pl_embedded_rules && pl_embedded_rules.data)
+		return pl_ruleset_add_snapshot(rs, pl_embedded_rules.data, pl_embedded_rules.len);
+	return pl_ruleset_add_builtin_yaml(rs);
 }
 
 int pl_ruleset_add_file(struct pl_ruleset *rs, const char *path)

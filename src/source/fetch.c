@@ -737,10 +737,11 @@ int fetch_project_add(struct pl_fetch *f, struct fetch_project *p, const struct 
 	else
 		f->ready = a;
 	f->ready_tail = a;
-	/* One file, one worker: waking every thread for each file (planners
-	 * waiting for room too) cost more than the download's own work. */
-	pthread_cond_signal(&f->has_ready);
 	pthread_mutex_unlock(&f->lock);
+	/* One file, one worker: waking every thread for each file (planners
+	 * waiting for room too) cost more than the download's own work. After
+	 * the unlock, so that the woken worker does not block on the lock. */
+	pthread_cond_signal(&f->has_ready);
 	return 0;
 }
 
@@ -859,8 +860,8 @@ static void feed_done(void *ctx, struct pl_scan_input *in, const struct pl_file_
 	f->progress.bytes_expected_done += a->size > 0 ? (uint64_t)a->size : 0;
 	int complete = --p->pending == 0 && p->ended;
 	f->alive--;
-	pthread_cond_signal(&f->room);
 	pthread_mutex_unlock(&f->lock);
+	pthread_cond_signal(&f->room);
 	artifact_release(a);
 	if (complete)
 		project_complete(f, p);

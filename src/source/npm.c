@@ -166,6 +166,7 @@ int pl_npm_all(struct pl_fetch *f,
 	if (!registry)
 		return pl_error_set(PL_EINVAL, "crawl --all --npm needs a registry");
 	char *base = pl_url_join(registry, "_all_docs");
+	char *shown = pl_http_display_url(base); /* no password in messages */
 	char *auth = npm_config_auth(fetch_npm_config(f), base, registry);
 	char *last = NULL;
 	int rc = 0;
@@ -179,9 +180,13 @@ int pl_npm_all(struct pl_fetch *f,
 		rc = pl_fetch_json(f, url, "application/json", NULL, auth, &doc, &info);
 		pl_http_info_release(&info);
 		free(url);
+		if (rc == PL_ENOTFOUND)
+			rc = pl_error_set(rc, "%s: not found: this registry does not list its "
+					      "packages (give a mirror or a replication endpoint "
+					      "that has _all_docs as --registry)", shown);
 		json_t *rows = json_object_get(doc, "rows");
 		if (rc == 0 && !json_is_array(rows))
-			rc = pl_error_set(PL_EFORMAT, "%s: no rows in _all_docs", base);
+			rc = pl_error_set(PL_EFORMAT, "%s: no rows in its answer", shown);
 		size_t n = rc == 0 ? json_array_size(rows) : 0, k = 0;
 		struct pl_queue_item *items = pl_xcalloc(n + 1, sizeof(*items));
 		const char *next = NULL;
@@ -207,6 +212,7 @@ int pl_npm_all(struct pl_fetch *f,
 	}
 	free(last);
 	free(base);
+	free(shown);
 	npm_auth_free(auth);
 	return rc;
 }

@@ -434,5 +434,11 @@ char *npm_config_auth(const struct npm_config *c, const char *url, const char *r
 		return NULL;
 	char *h = header_for(c, dart);
 	free(dart);
+	/* A line break would end the header and start another. */
+	for (const char *p = h; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			wipe_free(h);
+			return NULL;
+		}
 	return h;
 }

@@ -140,5 +140,8 @@ assert_eq "$(log_py 'len([r for r in rows if r["path"].startswith("/npm/_all_doc
 	"crawl --all --npm: _all_docs read page by page (two rows a page here)"
 assert_eq "$(db_py c.db 'q("select count(*) from artifacts where status = ?", "ok")')" "[(3,)]" \
 	"crawl --all --npm: the latest tarball of each stored"
+run_pl crawl --npm --all --db c2.db "${NET[@]}" --registry "$IDX_URL/elsewhere/"
+assert_exit 2 "crawl --all --npm: a registry without _all_docs is an error"
+assert_contains "$ERR" "does not list its packages" "crawl --all --npm: ...that says what to give instead"
 
 finish

@@ -11,7 +11,8 @@
 # the queue is drained. After each: every artifact done and stored exactly
 # once, the findings equal one `pkgleaks scan` of the same files, no
 # occurrence twice, and no item left leased past its lease at any time
-# after the restart.
+# after the restart. Last, one worker frozen (SIGSTOP) with an item's
+# transaction open: the item goes to another worker, nothing twice.
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB_DIR/postgres.sh"
 . "$LIB_DIR/registry.sh"
@@ -108,6 +109,41 @@ LEASE=8
 outage fast fast 3
 LEASE=4
 outage crash immediate 8
+
+# ---- one worker cut off in the middle of an item's transaction ----
+# SIGSTOP: a frozen machine, or a network partition, with its transaction
+# open and the item's row locked. The server ends a session idle in a
+# transaction after 3 s (docs/scale.md: idle_in_transaction_session_timeout
+# for the workers' role), which drops the lock; the lease runs out, another
+# worker does the item, and the cut-off worker, back, writes nothing.
+LEASE=4
+DB=$(pg_new_db cut)
+q "$DB" "ALTER DATABASE cut SET idle_in_transaction_session_timeout = '3s'" >/dev/null
+run_pl queue add --db "$DB" --mirror "$PKGS"
+PKGLEAKS_TEST_WORKER_DELAY=2 worker cut-victim -j1
+VICTIM=$LAST_PID
+wait_for 30 logged cut-victim '"event":"claim"' || fail "cut: the victim claimed nothing"
+sleep 1
+kill -STOP "$VICTIM"
+worker cut-other -j2
+worker_exits_0 120 "$LAST_PID" cut-other "cut: another worker drained the queue around the frozen one"
+kill -CONT "$VICTIM"
+worker_exits_0 60 "$VICTIM" cut-victim "cut: the frozen worker, resumed, exited 0"
+WPIDS=()
+run_pl queue status --db "$DB" -f json
+assert_json "cut: status: nothing queued or leased, $NGOOD done" \
+	"j['queued'] == 0 and j['leased'] == 0 and j['done'] == $NGOOD and j['failed'] == 0"
+same_as_baseline "$DB" "cut: the store holds exactly the baseline's occurrences"
+"$PYTHON" - "$TMP/cut-victim.log" "$TMP/cut-other.log" >"$TMP/cut.check" <<'EOF'
+import json, sys
+victim = [json.loads(l) for l in open(sys.argv[1])]
+other = [json.loads(l) for l in open(sys.argv[2])]
+item = next(e["item"] for e in victim if e["event"] == "claim")
+print("lost", any(e["event"] == "lost" and e["item"] == item for e in victim))
+print("redone", [e["item"] for e in other if e["event"] == "done"].count(item) == 1)
+EOF
+assert_contains "$TMP/cut.check" "lost True" "cut: the frozen worker's item was lost to it (nothing written)"
+assert_contains "$TMP/cut.check" "redone True" "cut: ...and done once by the other worker"
 
 no_sanitizer_reports
 finish

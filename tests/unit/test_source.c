@@ -150,6 +150,7 @@ static void test_npm_auth(void)
 	      "@acme:registry=https://a.test/scoped/\n[section]\n//e.test/:_authToken=no\n", fp);
 	fclose(fp);
 	setenv("npm_config_//f.test/:_authToken", "env-token", 1);
+	setenv("npm_config_//g.test/:_authToken", "two\r\nX-Injected: 1", 1);
 	struct npm_config *c;
 	CHECK(npm_config_load(&c) == 0);
 	check_auth(c, "https://a.test/npm/pkg", NULL, "Bearer from-env");
@@ -167,11 +168,13 @@ static void test_npm_auth(void)
 	check_auth(c, "https://d.test/", NULL, "Bearer x${PL_T_TOKEN}");
 	check_auth(c, "https://e.test/", NULL, NULL);
 	check_auth(c, "https://f.test/p", NULL, "Bearer env-token");
+	check_auth(c, "https://g.test/p", NULL, NULL); /* no header injection */
 	CHECK_STR(npm_config_registry_for(c, "@acme/x", "https://dflt/"), "https://a.test/scoped/");
 	CHECK_STR(npm_config_registry_for(c, "@other/x", "https://dflt/"), "https://dflt/");
 	CHECK_STR(npm_config_registry_for(c, "plain", "https://dflt/"), "https://dflt/");
 	npm_config_free(c);
 	unsetenv("npm_config_//f.test/:_authToken");
+	unsetenv("npm_config_//g.test/:_authToken");
 	unsetenv("PL_T_TOKEN");
 	CHECK(unlink(".npmrc") == 0);
 	leave_tmp(dir, cwd);

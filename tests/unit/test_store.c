@@ -531,12 +531,63 @@ static void test_open_errors(void)
 	CHECK(!pl_store_is_postgres_url("pkgleaks.db"));
 }
 
+/* ---- the in-memory set of stored blobs ---- */
+
+static void blob_sha_n(int i, char out[65])
+{
+	char seed[32];
+	snprintf(seed, sizeof(seed), "cached-%d", i);
+	blob_sha(seed, out);
+}
+
+/* Keys are lower-case hex SHA-256; anything else is never cached (the store
+ * is asked instead), and the set grows past its first size. */
+static void test_blob_cache(void)
+{
+	struct pl_blob_cache c = {pl_xcalloc(1024, sizeof(struct pl_blob_slot)), 1024, 0, 1};
+	char hex[65];
+	for (int i = 0; i < 3000; i++) {
+		blob_sha_n(i, hex);
+		pl_blob_cache_add(&c, hex, i);
+	}
+	CHECK(c.count == 3000 && c.cap >= 6000 && c.complete);
+	int all = 1;
+	for (int i = 0; i < 3000; i++) {
+		blob_sha_n(i, hex);
+		all &= pl_blob_cache_find(&c, hex) == i;
+	}
+	CHECK(all);
+	blob_sha_n(3000, hex);
+	CHECK(pl_blob_cache_find(&c, hex) == -1);
+	blob_sha_n(7, hex);
+	char upper[65];
+	memcpy(upper, hex, sizeof(upper));
+	for (char *u = upper; *u; u++)
+		if (*u >= 'a' && *u <= 'f')
+			*u = (char)(*u - 'a' + 'A');
+	CHECK(strcmp(upper, hex) == 0 || pl_blob_cache_find(&c, upper) == -1);
+	hex[40] = '\0'; /* short: not read past its end */
+	CHECK(pl_blob_cache_find(&c, hex) == -1);
+	CHECK(pl_blob_cache_find(&c, "") == -1);
+	blob_sha_n(8, hex);
+	hex[63] = 'g';
+	pl_blob_cache_add(&c, hex, 1);
+	CHECK(c.count == 3000 && pl_blob_cache_find(&c, hex) == -1);
+	char zero[65];
+	memset(zero, '0', 64);
+	zero[64] = '\0';
+	pl_blob_cache_add(&c, zero, 1); /* all zero marks an empty slot */
+	CHECK(c.count == 3000 && pl_blob_cache_find(&c, zero) == -1);
+	pl_blob_cache_release(&c);
+}
+
 int main(void)
 {
 	test_package_id_metadata();
 	test_package_id_depth();
 	test_package_id_file_names();
 	test_open_errors();
+	test_blob_cache();
 	char dir[] = "/tmp/pkgleaks-test-store.XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
