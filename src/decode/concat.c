@@ -57,11 +57,6 @@ static size_t next_literal(const unsigned char *s, size_t len, size_t i, unsigne
 	return j < len && s[j] == q && j > i ? j : 0;
 }
 
-static int is_quote(unsigned char c)
-{
-	return c == '\'' || c == '"';
-}
-
 /* Appends the chain starting at the literal s[i..e) to b; returns the index
  * after the chain and sets *joined when it had two or more literals. */
 static size_t join_chain(const unsigned char *s, size_t len, size_t i, size_t e,
@@ -86,6 +81,38 @@ static size_t join_chain(const unsigned char *s, size_t len, size_t i, size_t e,
 	return e;
 }
 
+/* The next quote at or after i, without rescanning: memchr finds each kind
+ * once per occurrence, whereas searching both from every position again
+ * would be quadratic in a blob that lacks one kind. */
+struct quote_scan {
+	const unsigned char *s;
+	size_t len;
+	size_t next[2]; /* the next ' and " at or after the last position asked; len: none */
+};
+
+static void quote_scan_init(struct quote_scan *q, const unsigned char *s, size_t len)
+{
+	q->s = s;
+	q->len = len;
+	static const unsigned char kinds[2] = {'\'', '"'};
+	for (int k = 0; k < 2; k++) {
+		const unsigned char *p = len ? memchr(s, kinds[k], len) : NULL;
+		q->next[k] = p ? (size_t)(p - s) : len;
+	}
+}
+
+static size_t next_quote(struct quote_scan *q, size_t i)
+{
+	static const unsigned char kinds[2] = {'\'', '"'};
+	for (int k = 0; k < 2; k++) {
+		if (q->next[k] >= i)
+			continue;
+		const unsigned char *p = i < q->len ? memchr(q->s + i, kinds[k], q->len - i) : NULL;
+		q->next[k] = p ? (size_t)(p - q->s) : q->len;
+	}
+	return q->next[0] < q->next[1] ? q->next[0] : q->next[1];
+}
+
 int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 {
 	struct pl_buf b;
@@ -94,10 +121,10 @@ int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 	pl_buf_init(&b, len + 1);
 	int joined = 0;
 	size_t i = 0;
+	struct quote_scan qs;
+	quote_scan_init(&qs, s, len);
 	while (i < len) {
-		const unsigned char *q1 = memchr(s + i, '\'', len - i), *q2 = memchr(s + i, '"', len - i);
-		const unsigned char *q = !q1 ? q2 : !q2 ? q1 : q1 < q2 ? q1 : q2;
-		size_t at = q ? (size_t)(q - s) : len;
+		size_t at = next_quote(&qs, i);
 		append(&b, s + i, at - i);
 		if (at >= len)
 			break;
@@ -119,9 +146,9 @@ int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 
 int pl_decode_has_concat(const unsigned char *s, size_t len)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (!is_quote(s[i]))
-			continue;
+	struct quote_scan qs;
+	quote_scan_init(&qs, s, len);
+	for (size_t i = next_quote(&qs, 0); i + 1 < len; i = next_quote(&qs, i + 1)) {
 		size_t e = literal_end(s, len, i);
 		if (e && next_literal(s, len, e, s[i]))
 			return 1;
