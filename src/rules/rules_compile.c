@@ -435,7 +435,12 @@ int pl_ruleset_compile(struct pl_ruleset *rs)
 	int prc = resolve_parts(rs);
 	if (prc)
 		return prc;
-	compute_version(rs);
+	/* The embedded snapshot and database come from one build step: hashing
+	 * the rules again would only start OpenSSL for nothing. */
+	if (rs->pristine_builtin && &pl_embedded_db && pl_embedded_db.version)
+		snprintf(rs->version, sizeof(rs->version), "%s", pl_embedded_db.version);
+	else
+		compute_version(rs);
 	/* A cached database was compiled from these very patterns, so PCRE2
 	 * took them then: each is compiled when a candidate first needs it
 	 * (start-up is most of a pre-commit hook's time). */

@@ -39,6 +39,9 @@ struct pl_ruleset {
 	 * 0.6 ms, which a worker would pay for every item it scans). */
 	hs_scratch_t *scratch;
 	pthread_mutex_t jit_lock;   /* serialises lazy JIT compilation and the scratch */
+	/* Exactly the embedded snapshot (nothing added or replaced since): its
+	 * version is the embedded database's, known without hashing the rules. */
+	int pristine_builtin;
 	char version[17];
 };
 

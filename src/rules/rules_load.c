@@ -341,6 +341,7 @@ static int load_rule(struct loader *l, yaml_node_t *n, struct pl_rule **out)
 
 void pl_ruleset_put(struct pl_ruleset *rs, struct pl_rule *r)
 {
+	rs->pristine_builtin = 0;
 	for (size_t i = 0; i < rs->n; i++) {
 		if (strcmp(rs->rules[i]->id, r->id) == 0) {
 			r->index = (unsigned)i;
@@ -427,8 +428,12 @@ int pl_ruleset_add_builtin_yaml(struct pl_ruleset *rs)
 
 int pl_ruleset_add_builtin(struct pl_ruleset *rs)
 {
-	if (&pl_embedded_rules && pl_embedded_rules.data)
-		return pl_ruleset_add_snapshot(rs, pl_embedded_rules.data, pl_embedded_rules.len);
+	if (&pl_embedded_rules && pl_embedded_rules.data) {
+		int empty = rs->n == 0;
+		int rc = pl_ruleset_add_snapshot(rs, pl_embedded_rules.data, pl_embedded_rules.len);
+		rs->pristine_builtin = rc == 0 && empty;
+		return rc;
+	}
 	return pl_ruleset_add_builtin_yaml(rs);
 }
 
