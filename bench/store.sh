@@ -6,7 +6,10 @@
 #   2. scan time of the corpus with --db against without it (median of N runs,
 #      wall and CPU; a fresh store each run);
 #   3. what blob dedup saves on a multi-version set: versions of the corpus's
-#      biggest package, each with one file edited.
+#      biggest package, each with one file edited;
+#   4. the same for a second version of every tar package of the corpus
+#      (version 2 into a store holding version 1, into an empty one, and
+#      without a store).
 # PostgreSQL is a throw-away server on loopback (tests/lib/postgres.sh).
 #     bench/store.sh [BUILD_DIR] [RUNS]      (defaults: build, 7)
 set -u
@@ -25,14 +28,22 @@ trap 'pg_stop; rm -rf "$TMP"' EXIT
 pg_start || { echo "PostgreSQL: $PG_ERROR"; exit 1; }
 echo "# pkgleaks $("$PKGLEAKS" version), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# run_timed OUT ERR CMD...: runs CMD (stdout to OUT, stderr to ERR) and
+# writes "wall user sys" to $TMP/one, in milliseconds from bash's rusage
+# (/usr/bin/time rounds to 10 ms: 5% of a scan of the corpus).
+run_timed() {
+	local out=$1 err=$2 TIMEFORMAT='%3R %3U %3S'
+	shift 2
+	{ time "$@" >"$out" 2>"$err"; } 2>"$TMP/one"
+}
 # timed LABEL CMD...: appends "wall cpu" of one run to $TMP/t.LABEL.
 timed() {
 	local label=$1
 	shift
-	/usr/bin/time -f "%e %U %S" -o "$TMP/one" "$@" >/dev/null 2>"$TMP/err"
+	run_timed /dev/null "$TMP/err" "$@"
 	wall_cpu >>"$TMP/t.$label"
 }
-# "wall cpu" from the last /usr/bin/time output (after its exit-status line).
+# "wall cpu" of the last run_timed.
 wall_cpu() { tail -n 1 "$TMP/one" | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 stat_of() { # stat_of LABEL COLUMN: median of a column
@@ -141,12 +152,12 @@ for f in "$TMP"/versions/*; do
 		"$PKGLEAKS" scan -q --db="$dedup" "$f" >/dev/null
 		continue
 	fi
-	/usr/bin/time -f "%e %U %S" -o "$TMP/one" "$PKGLEAKS" scan --db="$dedup" "$f" >"$TMP/out" 2>"$TMP/err"
+	run_timed "$TMP/out" "$TMP/err" "$PKGLEAKS" scan --db="$dedup" "$f"
 	wall_cpu >>"$TMP/t.dedup"
 	grep -o '[0-9]* of [0-9]* blobs' "$TMP/err" >>"$TMP/blobs"
 	grep -oE '[0-9.]+ MB in' "$TMP/out" | cut -d' ' -f1 >>"$TMP/mb.dedup"
 	rm -f "$TMP/f.db"*
-	/usr/bin/time -f "%e %U %S" -o "$TMP/one" "$PKGLEAKS" scan --db="$TMP/f.db" "$f" >"$TMP/out" 2>"$TMP/err"
+	run_timed "$TMP/out" "$TMP/err" "$PKGLEAKS" scan --db="$TMP/f.db" "$f"
 	wall_cpu >>"$TMP/t.fresh"
 	grep -oE '[0-9.]+ MB in' "$TMP/out" | cut -d' ' -f1 >>"$TMP/mb.fresh"
 done
@@ -159,3 +170,63 @@ printf 'wall:    %s s with dedup, %s s without (4 versions)\n' \
 	"$(awk '{ print $1 }' "$TMP/t.dedup" | sum)" "$(awk '{ print $1 }' "$TMP/t.fresh" | sum)"
 printf 'cpu:     %s s with dedup, %s s without\n' \
 	"$(awk '{ print $2 }' "$TMP/t.dedup" | sum)" "$(awk '{ print $2 }' "$TMP/t.fresh" | sum)"
+
+echo
+echo "## 4. blob dedup on a second version of every tar package of the corpus"
+# Each .tgz / .tar.gz of the corpus again as version 2 with one file edited
+# (a release as registries see it: most files unchanged). Version 1 is
+# scanned into a store once; version 2 is timed into a copy of that store,
+# into an empty store, and without a store (median of RUNS).
+"$PYTHON" - "$CORPUS" "$TMP/mv" <<'PY'
+import glob, gzip, io, os, shutil, sys, tarfile
+corpus, out = sys.argv[1], sys.argv[2]
+for d in ("v1", "v2"):
+    os.makedirs(os.path.join(out, d), exist_ok=True)
+for src in sorted(glob.glob(corpus + "/*/*.tgz") + glob.glob(corpus + "/*/*.tar.gz")):
+    with tarfile.open(src) as tf:
+        members = [(m, tf.extractfile(m).read() if m.isfile() else None) for m in tf.getmembers()]
+    edit = next((i for i, (m, d) in enumerate(members) if d is not None and len(d) > 1000), -1)
+    shutil.copy(src, os.path.join(out, "v1"))
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w") as tf:
+        for i, (m, d) in enumerate(members):
+            if d is not None:
+                d = d + b"\n// edited in version 2\n" if i == edit else d
+                m.size = len(d)
+                tf.addfile(m, io.BytesIO(d))
+            else:
+                tf.addfile(m)
+    name = os.path.join(out, "v2", "v2-" + os.path.basename(src))
+    open(name, "wb").write(gzip.compress(bio.getvalue(), mtime=0))
+print("%d packages, %d versions each" % (len(os.listdir(os.path.join(out, "v1"))), 2))
+PY
+rm -f "$TMP/v1.db"*
+"$PKGLEAKS" scan -q --db="$TMP/v1.db" "$TMP/mv/v1" >/dev/null
+with_v1() {
+	fresh_sqlite >/dev/null
+	cp "$TMP/v1.db" "$TMP/s.db"
+	if [ -f "$TMP/v1.db-wal" ]; then cp "$TMP/v1.db-wal" "$TMP/s.db-wal"; fi
+	echo "$TMP/s.db"
+}
+rm -f "$TMP"/t.*
+for i in $(seq 1 "$RUNS"); do
+	timed v2-none "$PKGLEAKS" scan -q "$TMP/mv/v2"
+	timed v2-empty "$PKGLEAKS" scan -q --db="$(migrated_sqlite)" "$TMP/mv/v2"
+	timed v2-dedup "$PKGLEAKS" scan -q --db="$(with_v1)" "$TMP/mv/v2"
+done
+"$PKGLEAKS" scan --db="$(with_v1)" "$TMP/mv/v2" 2>&1 >/dev/null | grep -o '[0-9]* of [0-9]* blobs[^;]*' || true
+base_w=$(stat_of v2-none 1)
+base_c=$(stat_of v2-none 2)
+printf '%-44s %8s %8s %10s %10s\n' "command (version 2 of each)" "wall s" "cpu s" "wall +%" "cpu +%"
+for l in v2-none v2-empty v2-dedup; do
+	case $l in
+	v2-none) cmd="pkgleaks scan -q V2" ;;
+	v2-empty) cmd="... --db=empty.db V2" ;;
+	v2-dedup) cmd="... --db=with-v1.db V2 (dedup)" ;;
+	esac
+	w=$(stat_of "$l" 1)
+	c=$(stat_of "$l" 2)
+	printf '%-44s %8s %8s %9.0f%% %9.0f%%\n' "$cmd" "$w" "$c" \
+		"$(awk -v a="$w" -v b="$base_w" 'BEGIN { print (a / b - 1) * 100 }')" \
+		"$(awk -v a="$c" -v b="$base_c" 'BEGIN { print (a / b - 1) * 100 }')"
+done

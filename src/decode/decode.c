@@ -84,6 +84,12 @@ int pl_decode_wants(const char *path, const unsigned char *head, size_t headlen)
 	return pl_base64_probe(head, headlen);
 }
 
+int pl_views_cover_raw(const char *path, const struct pl_views *vs)
+{
+	return path && ends_with(path, ".map") && vs->n > 0 &&
+	       strcmp(vs->v[0].encoding, "json") == 0;
+}
+
 int pl_decode_replaces_raw(const unsigned char *data, size_t len)
 {
 	return !pl_pyc_header(data, len) && pl_utf16_detect(data, len, NULL) != PL_UTF16_NONE;

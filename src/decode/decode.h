@@ -58,6 +58,15 @@ int pl_decode_views(const char *path, const unsigned char *data, size_t len,
  * noise); the views replace it. */
 int pl_decode_replaces_raw(const unsigned char *data, size_t len);
 
+/* When the views already hold everything the raw text would show, so that
+ * scanning the raw text too would only find the same secrets again: a source
+ * map's unescaped view (about a fifth of an npm package's bytes). Its
+ * sourcesContent holds the original sources, which the view restores
+ * exactly, escapes included; the raw map holds them escaped twice, which no
+ * rule reads. Other JSON keeps its raw scan: the view turns \n into a space
+ * (to keep lines), which a PEM key in a service-account file needs. */
+int pl_views_cover_raw(const char *path, const struct pl_views *vs);
+
 void pl_views_release(struct pl_views *vs);
 
 /* Split string literals ('abc' + 'def', Python's 'abc' 'def') joined into one

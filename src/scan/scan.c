@@ -232,15 +232,14 @@ static int scan_buffered(struct file_ctx *fc, const char *path, struct pl_buf *b
 	struct concat_src cs = {(const char *)data, b->len, 0, whole == 0 ? rest : NULL};
 	struct pl_stream s = {.read = concat_read, .ctx = &cs};
 	int rc = 0;
-	if (whole != 1 || !decode || !pl_decode_replaces_raw(data, b->len))
+	struct pl_views vs = {0};
+	if (whole == 1 && decode && pl_decode_views(blob_name(fc, path), data, b->len, &vs) < 0)
+		emit_error(fc, path, pl_error_message());
+	if (whole != 1 || !decode ||
+	    !(pl_decode_replaces_raw(data, b->len) || pl_views_cover_raw(blob_name(fc, path), &vs)))
 		rc = pl_chunker_feed_stream(fc->chunker, NULL, 0, &s, n) < 0 ? -1 : 0;
 	else
 		*n += b->len;
-	if (whole != 1 || rc < 0 || !decode)
-		return rc;
-	struct pl_views vs = {0};
-	if (pl_decode_views(blob_name(fc, path), data, b->len, &vs) < 0)
-		emit_error(fc, path, pl_error_message());
 	for (size_t i = 0; rc == 0 && i < vs.n; i++)
 		rc = pl_chunker_feed_view(fc->chunker, &vs.v[i]);
 	pl_views_release(&vs);

@@ -169,6 +169,7 @@ int pl_npm_all(struct pl_fetch *f,
 	char *shown = pl_http_display_url(base); /* no password in messages */
 	char *auth = npm_config_auth(fetch_npm_config(f), base, registry);
 	char *last = NULL;
+	size_t prev_n = 0; /* rows of the page before */
 	int rc = 0;
 	while (rc == 0 && !fetch_stopping(f)) {
 		char *key = last ? startkey_param(last) : NULL;
@@ -192,6 +193,17 @@ int pl_npm_all(struct pl_fetch *f,
 		const char *next = NULL;
 		for (size_t i = 0; i < n; i++) {
 			const char *id = jstr(json_array_get(rows, i), "id");
+			if (id && last && strcmp(id, last) == 0 && i > 0) {
+				/* The last page again: startkey is not honoured. Fine when
+				 * that page was all there is (fewer rows than asked). */
+				if (prev_n > NPM_ALL_PAGE)
+					rc = pl_error_set(PL_EFORMAT, "%s ignores startkey: it "
+								      "cannot be read a page at a time",
+							  shown);
+				k = 0;
+				next = NULL;
+				break;
+			}
 			if (!id || (last && strcmp(id, last) == 0)) /* the page's start */
 				continue;
 			next = id;
@@ -201,6 +213,7 @@ int pl_npm_all(struct pl_fetch *f,
 		if (rc == 0 && k)
 			rc = each(ctx, items, k);
 		free(items);
+		prev_n = n;
 		/* Until a page brings nothing new: a server may send fewer rows
 		 * than asked for. */
 		int more = rc == 0 && next;

@@ -4,14 +4,16 @@
  * file (~/.npmrc, or $NPM_CONFIG_USERCONFIG), the project file (./.npmrc),
  * then npm_config_* environment variables (npm_config_//host/:_authToken
  * too). ${VAR} in a key or value is replaced by the environment variable
- * (${VAR?}: empty when unset). No registry host is named here. */
+ * (${VAR?}: empty when unset). Values are wiped when freed. No registry
+ * host is named here. */
 #ifndef PL_SOURCE_NPMRC_H
 #define PL_SOURCE_NPMRC_H
 
 struct npm_config;
 
-/* Reads every source. 0, or negative with the message set (a ${VAR} that
- * is not set, naming the variable and the file). */
+/* Reads every source (a missing or unreadable file is no error, as for
+ * npm; an unset ${VAR} stays as written). 0, or negative with the message
+ * set. */
 int npm_config_load(struct npm_config **out);
 /* Wipes the credentials it holds. */
 void npm_config_free(struct npm_config *c);

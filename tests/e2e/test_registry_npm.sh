@@ -144,4 +144,16 @@ run_pl crawl --npm --all --db c2.db "${NET[@]}" --registry "$IDX_URL/elsewhere/"
 assert_exit 2 "crawl --all --npm: a registry without _all_docs is an error"
 assert_contains "$ERR" "does not list its packages" "crawl --all --npm: ...that says what to give instead"
 
+# A registry that ignores startkey (and limit) answers every page with all
+# it has: read once, not in an endless loop.
+start_npm --all-docs-no-startkey
+publish npmpkg-2.3.4.tgz acme-tool-1.0.0.tgz @acme/tool 1.0.0
+: >"$IDX_LOG"
+run_pl crawl --npm --all --db c3.db "${NET[@]}"
+assert_exit 0 "crawl --all --npm: a registry that ignores startkey"
+assert_eq "$(db_py c3.db 'q("select count(*) from queue where status = ?", "done")')" "[(2,)]" \
+	"crawl --all --npm: ...every package once"
+assert_eq "$(log_py 'len([r for r in rows if r["path"].startswith("/npm/_all_docs")])')" 2 \
+	"crawl --all --npm: ...and two pages read (the second repeats the first)"
+
 finish

@@ -3,7 +3,7 @@
 
     fake_index.py --root DIR [--port-file F] [--log F] [--faults F] [--pypi-all]
                   [--require-auth VALUE] [--files-port-file F [--tarballs-on-main]]
-                  [--all-docs-max N]
+                  [--all-docs-max N] [--all-docs-no-startkey]
 
 Serves every package file under DIR (real ones from the shared corpus, or
 generated ones) through the APIs pkgleaks reads, on 127.0.0.1 (port 0 =
@@ -24,7 +24,8 @@ registry does. --files-port-file F: a second listener on another port (the
 port written to F) serves /files/ without authentication, and npm tarball
 URLs point at it (unless --tarballs-on-main): a tarball on another host
 than the registry. --all-docs-max N: _all_docs pages hold at most N rows
-whatever the limit asked.
+whatever the limit asked; --all-docs-no-startkey: _all_docs ignores startkey
+(every page is the first).
 
 *.tgz files are npm packages, every other file belongs to a PyPI project
 (--pypi-all lists the npm tarballs on PyPI too). Project and version come
@@ -479,6 +480,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         limit = int(q.get("limit", ["1000000"])[0])
         start = json.loads(q["startkey"][0]) if "startkey" in q else None
+        if self.server.all_docs_no_startkey:
+            start = None
         index = self.server.index
         with index.lock:
             names = sorted(n for n, _ in index.projects("npm").values())
@@ -523,6 +526,7 @@ def main():
     ap.add_argument("--files-port-file")
     ap.add_argument("--tarballs-on-main", action="store_true")
     ap.add_argument("--all-docs-max", type=int, default=1 << 30)
+    ap.add_argument("--all-docs-no-startkey", action="store_true")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.index = Index(a.root, a.pypi_all)
@@ -534,6 +538,7 @@ def main():
         threading.Thread(target=fs.serve_forever, daemon=True).start()
     srv.tarball_server = None if a.tarballs_on_main else srv.files_server
     srv.all_docs_max = a.all_docs_max
+    srv.all_docs_no_startkey = a.all_docs_no_startkey
     if a.faults:
         with open(a.faults) as f:
             srv.index.faults = json.load(f)
