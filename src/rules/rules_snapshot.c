@@ -144,27 +144,28 @@ struct reader {
 	int bad; /* ran past the end or met an impossible length */
 };
 
+static void get_raw(struct reader *r, void *out, size_t n)
+{
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, r->p, n);
+	r->p += n;
+}
+
 static uint32_t get_u32(struct reader *r)
 {
-	uint32_t v = 0;
-	if ((size_t)(r->end - r->p) < sizeof(v)) {
-		r->bad = 1;
-		return 0;
-	}
-	memcpy(&v, r->p, sizeof(v));
-	r->p += sizeof(v);
+	uint32_t v;
+	get_raw(r, &v, sizeof(v));
 	return v;
 }
 
 static double get_f64(struct reader *r)
 {
-	double v = 0;
-	if ((size_t)(r->end - r->p) < sizeof(v)) {
-		r->bad = 1;
-		return 0;
-	}
-	memcpy(&v, r->p, sizeof(v));
-	r->p += sizeof(v);
+	double v;
+	get_raw(r, &v, sizeof(v));
 	return v;
 }
 
