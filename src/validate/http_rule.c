@@ -86,6 +86,18 @@ static void read_details(const struct pl_rule_validator *spec, const struct pl_h
 /* The request's URL: the template expanded, then moved to the override
  * base when PKGLEAKS_<SERVICE>_URL is set. A template whose host holds a
  * variable (https://{dc}.api.mailchimp.com) must keep a plain host name. */
+/* npm tokens go to the registry the user configured: pkgleaks carries no
+ * npm registry address. Only the environment counts here, never an .npmrc:
+ * a scanned directory's own .npmrc could name a host that would collect
+ * every token found. NULL when none is set. */
+static const char *npm_registry(void)
+{
+	const char *r = getenv("npm_config_registry");
+	if (!r || !*r)
+		r = getenv("NPM_CONFIG_REGISTRY");
+	return r && *r ? r : NULL;
+}
+
 static char *build_url(const struct pl_rule_validator *spec, const struct pl_vars *vars,
 		       int *trusted)
 {
@@ -102,6 +114,13 @@ static char *build_url(const struct pl_rule_validator *spec, const struct pl_var
 		}
 	}
 	const char *base = pl_vbase(spec->service, NULL, trusted);
+	if (!base && spec->service && strcmp(spec->service, "npm") == 0) {
+		base = npm_registry();
+		if (!base) {
+			free(url);
+			return NULL;
+		}
+	}
 	if (base) {
 		char *moved = pl_vurl_rebase(base, url);
 		free(url);
@@ -130,6 +149,12 @@ static enum pl_vcheck check_http(struct pl_vctx *cx, const struct pl_vsecret *s,
 	struct pl_http_response rs = {0};
 	int trusted = 0, have_rs = 0;
 	url = build_url(spec, &vars, &trusted);
+	if (!url && spec->service && strcmp(spec->service, "npm") == 0 && !npm_registry() &&
+	    !pl_vbase(spec->service, NULL, &trusted)) {
+		pl_vset(out, PL_VALIDATION_NOT_CHECKED,
+			"no npm registry configured: set npm_config_registry to check npm tokens");
+		goto cleanup;
+	}
 	if (!url)
 		goto unusable;
 	size_t k = 0;

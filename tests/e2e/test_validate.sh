@@ -122,4 +122,16 @@ sys.exit(0 if got == want else 1)
 PY
 [ $? = 0 ] && pass "scan --validate --db records every check ($(cat "$TMP/db"))" ||
 	{ fail "validations in the store"; sed 's/^/    | /' "$TMP/db"; }
+note "npm tokens: only to the registry the environment names"
+"$PYTHON" - "$LIB_DIR" >"$TMP/npm.txt" <<'PY'
+import random, sys
+sys.path.insert(0, sys.argv[1])
+import fakesecrets
+print('NPM_TOKEN = "%s"' % fakesecrets.github(random.Random(7), prefix="npm_"))
+PY
+before=$(requests)
+run_pl scan --validate -f json "$TMP/npm.txt"
+assert_json "without npm_config_registry an npm token is not checked, and says why" \
+	"any(f['rule'] == 'npm-access-token' and f['validation']['status'] == 'not_checked' and 'npm_config_registry' in f['validation']['reason'] for f in j['findings'])"
+[ "$(requests)" = "$before" ] && pass "no request was sent for it" || fail "a request was sent for an npm token"
 finish
