@@ -6,6 +6,7 @@
  * one literal followed by the newlines the chain spanned. Hand-written (a few
  * lines of lexing): no library tokenises string literals of several
  * languages with positions. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode/decode_int.h"
@@ -113,6 +114,36 @@ static size_t next_quote(struct quote_scan *q, size_t i)
 	return q->next[0] < q->next[1] ? q->next[0] : q->next[1];
 }
 
+/* Where the view's joined chains are, to keep only their lines. */
+struct spans {
+	size_t *at; /* start, end, start, end, ... in the view, ascending */
+	size_t n, cap;
+};
+
+/* Blanks every line of the view that holds no joined chain, keeping its
+ * newline: the raw text is scanned anyway, so only a chain's own line (its
+ * context: `api_key = 'sk-' + '...'`) is worth scanning again. */
+static void keep_chain_lines(struct pl_buf *b, const struct spans *sp)
+{
+	size_t r = 0, w = 0, k = 0;
+	while (r < b->len) {
+		const char *nl = memchr(b->data + r, '\n', b->len - r);
+		size_t end = nl ? (size_t)(nl - b->data) : b->len; /* the line is [r, end) */
+		while (k < sp->n && sp->at[k + 1] <= r)
+			k += 2;
+		int keep = k < sp->n && sp->at[k] < end + 1;
+		if (keep) {
+			memmove(b->data + w, b->data + r, end - r);
+			w += end - r;
+		}
+		if (nl)
+			b->data[w++] = '\n';
+		r = nl ? end + 1 : end;
+	}
+	b->len = w;
+	b->data[w] = '\0';
+}
+
 int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 {
 	struct pl_buf b;
@@ -121,6 +152,7 @@ int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 	pl_buf_init(&b, len + 1);
 	int joined = 0;
 	size_t i = 0;
+	struct spans sp = {0};
 	struct quote_scan qs;
 	quote_scan_init(&qs, s, len);
 	while (i < len) {
@@ -134,12 +166,24 @@ int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 			i = at + 1;
 			continue;
 		}
+		int was = joined;
+		size_t from = b.len;
+		joined = 0;
 		i = join_chain(s, len, at, e, &b, &joined);
+		if (joined) {
+			PL_GROW(sp.at, sp.cap, sp.n + 2);
+			sp.at[sp.n++] = from;
+			sp.at[sp.n++] = b.len;
+		}
+		joined |= was;
 	}
 	if (!joined) {
+		free(sp.at);
 		pl_buf_release(&b);
 		return 0;
 	}
+	keep_chain_lines(&b, &sp);
+	free(sp.at);
 	size_t n = b.len;
 	return pl_views_add(out, pl_buf_detach(&b), n, "concat", 0, 0);
 }

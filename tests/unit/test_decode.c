@@ -540,6 +540,34 @@ static void test_base64_budget(void)
 	free(enc);
 }
 
+/* Split literals: the view joins each chain on its first line and keeps
+ * only the lines that hold one (the raw text is scanned anyway); every line
+ * stays where it was. */
+static void test_concat(void)
+{
+	const char *src = "import os\n"
+			  "x = 'plain'\n"
+			  "key = 'sk-ant-' +\n    'api03-abc'\n"
+			  "y = 2\n";
+	struct pl_views vs = {0};
+	CHECK(pl_decode_has_concat((const unsigned char *)src, strlen(src)));
+	CHECK(pl_decode_concat((const unsigned char *)src, strlen(src), &vs) == 0);
+	CHECK(vs.n == 1);
+	if (vs.n == 1)
+		CHECK_STR(vs.v[0].text, "\n\nkey = 'sk-ant-api03-abc'\n\n\n");
+	pl_views_release(&vs);
+	const char *plain = "a = 'x'\nb = \"y\" # 'not' 'closed\n";
+	CHECK(!pl_decode_has_concat((const unsigned char *)plain, strlen(plain)) ||
+	      pl_decode_concat((const unsigned char *)plain, strlen(plain), &vs) == 0);
+	pl_views_release(&vs);
+	/* Python adjacency, two chains on two lines. */
+	const char *py = "A = 'ab' 'cd'\nskip = 1\nB = \"ef\" \"gh\"\n";
+	CHECK(pl_decode_concat((const unsigned char *)py, strlen(py), &vs) == 0 && vs.n == 1);
+	if (vs.n == 1)
+		CHECK_STR(vs.v[0].text, "A = 'abcd'\n\nB = \"efgh\"\n");
+	pl_views_release(&vs);
+}
+
 static void test_wants(void)
 {
 	static const char plain[] = "def f(x):\n    return x + 1  # nothing encoded here\n";
@@ -580,6 +608,7 @@ static void test_random(void)
 
 int main(void)
 {
+	test_concat();
 	test_utf16_orders();
 	test_utf16_units();
 	test_utf16_negatives();
