@@ -150,7 +150,6 @@ int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 	/* A chain's view is never longer than the chain (quotes and '+' go,
 	 * newlines stay), so the input's length bounds the view. */
 	pl_buf_init(&b, len + 1);
-	int joined = 0;
 	size_t i = 0;
 	struct spans sp = {0};
 	struct quote_scan qs;
@@ -166,18 +165,16 @@ int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 			i = at + 1;
 			continue;
 		}
-		int was = joined;
 		size_t from = b.len;
-		joined = 0;
+		int joined = 0;
 		i = join_chain(s, len, at, e, &b, &joined);
 		if (joined) {
 			PL_GROW(sp.at, sp.cap, sp.n + 2);
 			sp.at[sp.n++] = from;
 			sp.at[sp.n++] = b.len;
 		}
-		joined |= was;
 	}
-	if (!joined) {
+	if (sp.n == 0) {
 		free(sp.at);
 		pl_buf_release(&b);
 		return 0;

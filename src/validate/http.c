@@ -15,6 +15,18 @@
 /* Header bytes kept from one answer. */
 #define PL_HTTP_MAX_HEADERS (64 * 1024)
 
+/* npm tokens go to the registry the user configured: pkgleaks carries no
+ * npm registry address. Only the environment counts, never an .npmrc: a
+ * scanned directory's own .npmrc could name a host that collects every token
+ * found. Untrusted: HTTPS and the public-address vetting apply. */
+static const char *npm_registry(void)
+{
+	const char *r = getenv("npm_config_registry");
+	if (!r || !*r)
+		r = getenv("NPM_CONFIG_REGISTRY");
+	return r && *r ? r : NULL;
+}
+
 const char *pl_vbase(const char *service, const char *dflt, int *trusted)
 {
 	char env[128];
@@ -28,6 +40,8 @@ const char *pl_vbase(const char *service, const char *dflt, int *trusted)
 		return v;
 	}
 	*trusted = 0;
+	if (!dflt && service && strcmp(service, "npm") == 0)
+		return npm_registry();
 	return dflt;
 }
 

@@ -83,23 +83,23 @@ static void read_details(const struct pl_rule_validator *spec, const struct pl_h
 	}
 }
 
-/* The request's URL: the template expanded, then moved to the override
- * base when PKGLEAKS_<SERVICE>_URL is set. A template whose host holds a
- * variable (https://{dc}.api.mailchimp.com) must keep a plain host name. */
-/* npm tokens go to the registry the user configured: pkgleaks carries no
- * npm registry address. Only the environment counts here, never an .npmrc:
- * a scanned directory's own .npmrc could name a host that would collect
- * every token found. NULL when none is set. */
-static const char *npm_registry(void)
+/* Whether url's host is under the reserved .invalid domain: a template
+ * written so has no built-in issuer address and needs a configured base. */
+static int host_is_invalid(const char *url)
 {
-	const char *r = getenv("npm_config_registry");
-	if (!r || !*r)
-		r = getenv("NPM_CONFIG_REGISTRY");
-	return r && *r ? r : NULL;
+	size_t origin = pl_vurl_origin_len(url);
+	static const char tld[] = ".invalid";
+	size_t n = sizeof(tld) - 1;
+	return origin > n && strncmp(url + origin - n, tld, n) == 0;
 }
 
+/* The request's URL: the template expanded, then moved to the service's
+ * base (pl_vbase) when one is configured. A template whose host holds a
+ * variable (https://{dc}.api.mailchimp.com) must keep a plain host name.
+ * NULL with *why set when the template's host is a placeholder and no base
+ * is configured. */
 static char *build_url(const struct pl_rule_validator *spec, const struct pl_vars *vars,
-		       int *trusted)
+		       int *trusted, const char **why)
 {
 	char *url = pl_template_expand(spec->url, vars, PL_TPL_URL);
 	if (!url)
@@ -114,12 +114,11 @@ static char *build_url(const struct pl_rule_validator *spec, const struct pl_var
 		}
 	}
 	const char *base = pl_vbase(spec->service, NULL, trusted);
-	if (!base && spec->service && strcmp(spec->service, "npm") == 0) {
-		base = npm_registry();
-		if (!base) {
-			free(url);
-			return NULL;
-		}
+	if (!base && host_is_invalid(url)) {
+		*why = "no registry configured for this issuer: set npm_config_registry (npm) or "
+		       "PKGLEAKS_<SERVICE>_URL";
+		free(url);
+		return NULL;
 	}
 	if (base) {
 		char *moved = pl_vurl_rebase(base, url);
@@ -148,11 +147,10 @@ static enum pl_vcheck check_http(struct pl_vctx *cx, const struct pl_vsecret *s,
 	json_t *doc = NULL;
 	struct pl_http_response rs = {0};
 	int trusted = 0, have_rs = 0;
-	url = build_url(spec, &vars, &trusted);
-	if (!url && spec->service && strcmp(spec->service, "npm") == 0 && !npm_registry() &&
-	    !pl_vbase(spec->service, NULL, &trusted)) {
-		pl_vset(out, PL_VALIDATION_NOT_CHECKED,
-			"no npm registry configured: set npm_config_registry to check npm tokens");
+	const char *why = NULL;
+	url = build_url(spec, &vars, &trusted, &why);
+	if (!url && why) {
+		pl_vset(out, PL_VALIDATION_NOT_CHECKED, "%s", why);
 		goto cleanup;
 	}
 	if (!url)

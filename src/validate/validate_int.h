@@ -148,7 +148,8 @@ enum pl_vcheck pl_http_unmatched(struct pl_vctx *cx, const struct pl_http_respon
 				 struct pl_validation *out);
 
 /* The base URL for a service: PKGLEAKS_<SERVICE>_URL when set (trusted = 1),
- * else dflt (trusted = 0). Never NULL when dflt is not NULL. */
+ * else dflt (trusted = 0); for npm without dflt, the registry the environment
+ * names (npm_config_registry, untrusted). Never NULL when dflt is not NULL. */
 const char *pl_vbase(const char *service, const char *dflt, int *trusted);
 /* Joins an override base ("http://127.0.0.1:8080[/prefix]") with the path
  * and query of url; the caller frees. */
