@@ -74,16 +74,26 @@ struct pl_sink_ops {
 	void (*metadata)(void *ctx, const char *source, const char *path, const char *text,
 			 size_t len);
 	/* Optional: content-addressed dedup of blobs (files inside packages)
-	 * up to PL_BLOB_DEDUP_MAX bytes. blob_seen is asked first with the
-	 * blob's hex SHA-256: returning 1 means it was already matched under
-	 * this ruleset, so the scan skips it and the sink records its
-	 * occurrences itself. Otherwise the blob is matched, its findings are
-	 * delivered, then blob_done says which hash they belong to. */
-	int (*blob_seen)(void *ctx, const char *source, const char *path, const char *sha256);
-	void (*blob_done)(void *ctx, const char *source, const char *path, const char *sha256);
+	 * up to PL_BLOB_DEDUP_MAX bytes, named by a keyed hash of their bytes
+	 * (the blob id: PL_BLOB_ID_LEN hex digits; see blob_key in
+	 * pl_scan_options). blob_seen is asked first with the blob's id:
+	 * returning 1 means it was already matched under this ruleset, so the
+	 * scan skips it and the sink records its occurrences itself. Otherwise
+	 * the blob is matched, its findings are delivered, then blob_done says
+	 * which id they belong to. */
+	int (*blob_seen)(void *ctx, const char *source, const char *path, const char *blob_id);
+	void (*blob_done)(void *ctx, const char *source, const char *path, const char *blob_id);
 };
 
 #define PL_BLOB_DEDUP_MAX (4u * 1024 * 1024)
+/* A blob id is the Poly1305 tag of the blob's bytes under a secret
+ * per-store key: hashing at several GB/s where SHA-256 ran at 1.7 and was
+ * most of the cost of a store, and still not forgeable: without the key
+ * nobody can make a blob whose id equals another's, so a package cannot
+ * hide a secret behind the id of a clean file (a plain fast hash would
+ * allow that). The key must stay as private as the store. */
+#define PL_BLOB_KEY_LEN 32
+#define PL_BLOB_ID_LEN 32
 
 struct pl_scan_options {
 	unsigned jobs;               /* worker threads; 0 = number of cores */
@@ -91,6 +101,9 @@ struct pl_scan_options {
 	const char *const *ignore;   /* path globs (NULL-terminated), as .pkgleaksignore */
 	int read_ignore_files;       /* also read .pkgleaksignore in cwd and directory inputs */
 	int hash_inputs;             /* compute each top-level file's SHA-256 (file_facts) */
+	/* PL_BLOB_KEY_LEN bytes naming blobs for a sink with blob_seen (which
+	 * needs it: a scan without one does not deduplicate); borrowed. */
+	const unsigned char *blob_key;
 };
 
 /* True when an archive member path names package metadata (see metadata). */

@@ -177,6 +177,11 @@ int pl_store_artifact_known(struct pl_store *st, const char *sha256, const char 
 int pl_store_meta_get(struct pl_store *st, const char *key, char **out);
 int pl_store_meta_set(struct pl_store *st, const char *key, const char *value);
 
+/* The key naming this store's blobs (PL_BLOB_KEY_LEN in scan.h): made at
+ * random the first time (the first writer wins when processes race) and
+ * kept in meta; a scan deduplicating against the store needs it. */
+int pl_store_blob_key(struct pl_store *st, unsigned char key[PL_BLOB_KEY_LEN]);
+
 /* A queue (named "crawl" or "follow") holds projects of one ecosystem:
  * pending, done or error (with the reason), and the index serial that put
  * them there. */

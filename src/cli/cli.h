@@ -136,7 +136,8 @@ const char *cli_db_value(const char *optarg, int argc, char **argv, int *optind_
 int cli_store_open(const struct cli_store_args *a, const char *ruleset_version,
 		   struct cli_store **out);
 /* Puts the store in front of the scan's sink: *sink and *ctx become the tee,
- * which forwards to the old ones; turns on input hashing. */
+ * which forwards to the old ones; turns on input hashing and gives the scan
+ * the store's blob key (borrowed from cs). */
 void cli_store_wrap(struct cli_store *cs, struct pl_scan_options *opt,
 		    const struct pl_sink_ops **sink, void **ctx);
 /* Prints the store's summary line (unless quiet); *replayed is the number of

@@ -19,6 +19,7 @@ struct cli_store {
 	const struct pl_sink_ops *inner; /* the sink the scan had */
 	void *inner_ctx;
 	uint64_t errors;
+	unsigned char blob_key[PL_BLOB_KEY_LEN];
 };
 
 const char *cli_db_value(const char *optarg, int argc, char **argv, int *optind_io)
@@ -61,6 +62,7 @@ int cli_store_open(const struct cli_store_args *a, const char *ruleset_version,
 	if (!cs)
 		return cli_fail("out of memory");
 	if (pl_store_open(a->db, PL_STORE_CREATE, &cs->st) < 0 ||
+	    pl_store_blob_key(cs->st, cs->blob_key) < 0 ||
 	    (a->store_secrets && pl_store_unlock(cs->st, key) < 0)) {
 		cli_store_free(cs);
 		return cli_fail("%s", pl_error_message());
@@ -152,6 +154,7 @@ void cli_store_wrap(struct cli_store *cs, struct pl_scan_options *opt,
 	cs->inner = *sink;
 	cs->inner_ctx = *ctx;
 	opt->hash_inputs = 1; /* artifacts are keyed by their SHA-256 */
+	opt->blob_key = cs->blob_key;
 	*sink = &tee_ops;
 	*ctx = cs;
 }

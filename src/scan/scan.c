@@ -112,9 +112,10 @@ struct file_ctx {
 	 * (tar, gzip: all of it); [sha_upto, end) is read again at the end.
 	 * -1: a stream, hashed as read. */
 	int64_t sha_upto;
-	/* Dedup (a sink with blob_seen): one hash context and one blob buffer,
-	 * made at the first blob and reused for every blob of the file. */
-	EVP_MD_CTX *blob_sha;
+	/* Dedup (a sink with blob_seen and a blob key): one MAC context and one
+	 * blob buffer, made at the first blob and reused for every blob of the
+	 * file. */
+	EVP_MAC_CTX *blob_mac;
 	struct pl_buf blob;
 	struct pl_scan_input *in; /* pl_scan_streams: the input read instead of fd */
 	char top_error[256];      /* the last error reported for the file itself */
@@ -286,20 +287,58 @@ static void sha256_hex(EVP_MD_CTX *c, char out[65])
 	out[64] = '\0';
 }
 
+static EVP_MAC *poly1305_mac;
+static pthread_once_t poly1305_once = PTHREAD_ONCE_INIT;
+
+static void fetch_poly1305(void)
+{
+	poly1305_mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
+}
+
+/* Starts a blob id (PL_BLOB_ID_LEN in scan.h says why Poly1305) in c (made
+ * if NULL, then reused from one blob to the next). */
+static EVP_MAC_CTX *blob_id_start(EVP_MAC_CTX *c, const unsigned char *key)
+{
+	pthread_once(&poly1305_once, fetch_poly1305);
+	if (!c && poly1305_mac)
+		c = EVP_MAC_CTX_new(poly1305_mac);
+	if (!c || EVP_MAC_init(c, key, PL_BLOB_KEY_LEN, NULL) != 1) {
+		fprintf(stderr, "pkgleaks: cannot initialise Poly1305\n");
+		abort();
+	}
+	return c;
+}
+
+static void blob_id_hex(EVP_MAC_CTX *c, char out[PL_BLOB_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char tag[PL_BLOB_ID_LEN / 2];
+	size_t n = 0;
+	if (EVP_MAC_final(c, tag, &n, sizeof(tag)) != 1 || n != sizeof(tag)) {
+		fprintf(stderr, "pkgleaks: Poly1305 failed\n");
+		abort();
+	}
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[tag[i] >> 4];
+		out[2 * i + 1] = hex[tag[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 /* buffer_blob for the dedup path: reads straight into b (the file's reused
- * buffer: no bounce copy) and hashes each piece into sha while it is still
- * in cache, as long as the blob is within PL_BLOB_DEDUP_MAX, so the hash is
- * whole when the blob is whole and that small. 1 when it all fit; 0 when it
+ * buffer: no bounce copy) and feeds each piece to the blob id while it is
+ * still in cache, as long as the blob is within PL_BLOB_DEDUP_MAX, so the
+ * id is whole when the blob is whole and that small. 1 when it all fit; 0 when it
  * passed b->max (what was read is kept for raw matching, the rest is still
  * in the stream); -1 on a read error. */
 static int buffer_blob_hashed(struct pl_buf *b, const unsigned char *head, size_t headlen,
-			      struct pl_stream *rest, EVP_MD_CTX *sha)
+			      struct pl_stream *rest, EVP_MAC_CTX *id)
 {
 	enum { PIECE = 65536 };
 	if (pl_buf_append(b, head, headlen) < 0)
 		return 0;
 	if (headlen)
-		EVP_DigestUpdate(sha, head, headlen);
+		EVP_MAC_update(id, head, headlen);
 	for (;;) {
 		PL_GROW(b->data, b->cap, b->len + PIECE + 1);
 		ssize_t n = rest->read(rest->ctx, b->data + b->len, PIECE);
@@ -309,7 +348,7 @@ static int buffer_blob_hashed(struct pl_buf *b, const unsigned char *head, size_
 		}
 		size_t len = b->len + (size_t)n;
 		if (len <= PL_BLOB_DEDUP_MAX)
-			EVP_DigestUpdate(sha, b->data + b->len, (size_t)n);
+			EVP_MAC_update(id, (const unsigned char *)b->data + b->len, (size_t)n);
 		b->len = len;
 		b->data[len] = '\0';
 		if (b->max && len > b->max) {
@@ -327,9 +366,9 @@ static void sink_metadata(struct file_ctx *fc, const char *path, const struct pl
 	pthread_mutex_unlock(&fc->scan->lock);
 }
 
-/* With a deduplicating sink: a blob small enough is buffered and hashed
- * (in the same pass); one the sink has seen is not matched again. The
- * buffer and the hash context are the file's, reused blob after blob. */
+/* With a deduplicating sink: a blob small enough is buffered and its id
+ * computed (in the same pass); one the sink has seen is not matched again.
+ * The buffer and the MAC context are the file's, reused blob after blob. */
 static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned char *head,
 			 size_t headlen, struct pl_stream *rest, int meta)
 {
@@ -339,18 +378,18 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 	if (b->cap > 2 * (size_t)PL_BLOB_DEDUP_MAX)
 		pl_buf_release(b); /* kept for blobs up to the dedup size, not for giants */
 	b->max = PL_BLOB_DEDUP_MAX > PL_DECODE_MAX_BLOB ? PL_BLOB_DEDUP_MAX : PL_DECODE_MAX_BLOB;
-	fc->blob_sha = sha256_start(fc->blob_sha);
-	int whole = buffer_blob_hashed(b, head, headlen, rest, fc->blob_sha);
-	char why[512], sha[65] = "";
+	fc->blob_mac = blob_id_start(fc->blob_mac, fc->scan->opt->blob_key);
+	int whole = buffer_blob_hashed(b, head, headlen, rest, fc->blob_mac);
+	char why[512], id[PL_BLOB_ID_LEN + 1] = "";
 	snprintf(why, sizeof(why), "%s", pl_error_message());
 	uint64_t n = 0;
 	int rc = 0;
 	if (meta && whole == 1 && b->len <= PL_METADATA_MAX)
 		sink_metadata(fc, path, b);
 	if (whole == 1 && b->len <= PL_BLOB_DEDUP_MAX) {
-		sha256_hex(fc->blob_sha, sha);
+		blob_id_hex(fc->blob_mac, id);
 		pthread_mutex_lock(&fc->scan->lock);
-		int seen = fc->scan->sink->blob_seen(fc->scan->sink_ctx, fc->source_display, path, sha);
+		int seen = fc->scan->sink->blob_seen(fc->scan->sink_ctx, fc->source_display, path, id);
 		pthread_mutex_unlock(&fc->scan->lock);
 		if (seen) {
 			pl_chunker_end(fc->chunker, fc->source_display, path, &em);
@@ -361,9 +400,9 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 				     b->len < 65536 ? b->len : 65536);
 	rc = scan_buffered(fc, path, b, whole, rest, &n, decode);
 	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
-	if (sha[0] && fc->scan->sink->blob_done) {
+	if (id[0] && fc->scan->sink->blob_done) {
 		pthread_mutex_lock(&fc->scan->lock);
-		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, sha);
+		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, id);
 		pthread_mutex_unlock(&fc->scan->lock);
 	}
 	fc->bytes += n;
@@ -384,7 +423,7 @@ static int on_data(void *ctx, const char *path, const unsigned char *head, size_
 	int rc = 0;
 	pl_chunker_begin(fc->chunker);
 	int meta = fc->scan->sink->metadata && pl_scan_is_metadata(path);
-	int dedup = fc->scan->sink->blob_seen != NULL;
+	int dedup = fc->scan->sink->blob_seen && fc->scan->opt->blob_key;
 	if (dedup)
 		return on_data_dedup(fc, path, head, headlen, rest, meta);
 	if (!meta && !pl_decode_wants(blob_name(fc, path), head, headlen)) {
@@ -522,7 +561,7 @@ cleanup:
 	if (fc.fd >= 0 && !is_stdin)
 		close(fc.fd);
 	EVP_MD_CTX_free(fc.sha);
-	EVP_MD_CTX_free(fc.blob_sha);
+	EVP_MAC_CTX_free(fc.blob_mac);
 	pl_buf_release(&fc.blob);
 	free(fc.source_display);
 }
@@ -579,7 +618,7 @@ static void scan_input(struct scan *s, struct pl_chunker *chunker, struct pl_sca
 		sink_error(s, fc.source_display, "", why);
 	deliver_facts(s, &fc, facts);
 	EVP_MD_CTX_free(fc.sha);
-	EVP_MD_CTX_free(fc.blob_sha);
+	EVP_MAC_CTX_free(fc.blob_mac);
 	pl_buf_release(&fc.blob);
 	free(fc.source_display);
 }

@@ -19,10 +19,14 @@ static const unsigned char hex_value[256] = {
 #undef X16
 };
 
-static int sha_key(const char *hex, uint64_t key[4])
+/* The blob id's PL_BLOB_ID_LEN hex digits as two words; -1 for anything
+ * else (an id of an older store, made with another hash, never matches). */
+static int id_key(const char *hex, uint64_t key[2])
 {
 	const unsigned char *h = (const unsigned char *)hex;
-	for (int w = 0; w < 4; w++) {
+	if (strlen(hex) != PL_BLOB_ID_LEN)
+		return -1;
+	for (int w = 0; w < 2; w++) {
 		uint64_t v = 0;
 		for (int i = 0; i < 16; i++) {
 			unsigned d = hex_value[h[w * 16 + i]];
@@ -32,17 +36,17 @@ static int sha_key(const char *hex, uint64_t key[4])
 		}
 		key[w] = v;
 	}
-	return key[0] | key[1] | key[2] | key[3] ? 0 : -1; /* all zero marks an empty slot */
+	return key[0] | key[1] ? 0 : -1; /* all zero marks an empty slot */
 }
 
 static int used(const struct pl_blob_slot *s)
 {
-	return (s->key[0] | s->key[1] | s->key[2] | s->key[3]) != 0;
+	return (s->key[0] | s->key[1]) != 0;
 }
 
 /* Open addressing, linear probing: the slot holding key, or the empty one
  * where it would go. */
-static struct pl_blob_slot *cache_slot(const struct pl_blob_cache *c, const uint64_t key[4])
+static struct pl_blob_slot *cache_slot(const struct pl_blob_cache *c, const uint64_t key[2])
 {
 	size_t i = (size_t)key[0] & (c->cap - 1);
 	while (used(&c->slots[i])) {
@@ -64,10 +68,10 @@ static void grow(struct pl_blob_cache *c)
 	*c = bigger;
 }
 
-void pl_blob_cache_add(struct pl_blob_cache *c, const char *sha256, int64_t nfindings)
+void pl_blob_cache_add(struct pl_blob_cache *c, const char *blob_id, int64_t nfindings)
 {
-	uint64_t key[4];
-	if (!c->slots || sha_key(sha256, key) < 0)
+	uint64_t key[2];
+	if (!c->slots || id_key(blob_id, key) < 0)
 		return;
 	if (c->count >= PL_BLOB_CACHE_MAX) {
 		c->complete = 0; /* full: misses ask the store from now on */
@@ -81,10 +85,10 @@ void pl_blob_cache_add(struct pl_blob_cache *c, const char *sha256, int64_t nfin
 	slot->nfindings = nfindings;
 }
 
-int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *sha256)
+int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *blob_id)
 {
-	uint64_t key[4];
-	if (!c->slots || sha_key(sha256, key) < 0)
+	uint64_t key[2];
+	if (!c->slots || id_key(blob_id, key) < 0)
 		return -1;
 	const struct pl_blob_slot *slot = cache_slot(c, key);
 	return used(slot) ? slot->nfindings : -1;
@@ -102,7 +106,7 @@ void pl_blob_cache_load(struct pl_blob_cache *c, struct pl_store *st, const char
 {
 	*c = (struct pl_blob_cache){pl_xcalloc(1024, sizeof(struct pl_blob_slot)), 1024, 0, 1};
 	struct pl_sql_value p[] = {pl_sql_text(ruleset), pl_sql_int(PL_BLOB_CACHE_MAX + 1)};
-	if (pl_store_query(st, "SELECT sha256, nfindings FROM blobs WHERE ruleset_version = $1"
+	if (pl_store_query(st, "SELECT id, nfindings FROM blobs WHERE ruleset_version = $1"
 			       " LIMIT $2", p, 2, take_blob, c) < 0 || !c->complete) {
 		/* Too many (or unreadable): keep none, ask the store each time. */
 		pl_blob_cache_release(c);

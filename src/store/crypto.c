@@ -250,3 +250,20 @@ int pl_store_secret_reveal(struct pl_store *st, const char *fingerprint, char **
 	free(t.s);
 	return rc;
 }
+
+/* ---- the blob key ---- */
+
+int pl_store_blob_key(struct pl_store *st, unsigned char key[PL_BLOB_KEY_LEN])
+{
+	unsigned char fresh[PL_BLOB_KEY_LEN];
+	if (RAND_bytes(fresh, sizeof(fresh)) != 1)
+		return pl_error_set(PL_ERROR, "no random bytes for the blob key");
+	char *fresh_hex = hex(fresh, sizeof(fresh)), *stored = NULL;
+	int rc = meta_get_or_set(st, "blob_key", fresh_hex, &stored);
+	if (rc == 0 && unhex(stored, key, PL_BLOB_KEY_LEN) < 0)
+		rc = pl_error_set(PL_EFORMAT, "store: unreadable blob_key in meta");
+	OPENSSL_cleanse(fresh, sizeof(fresh));
+	free(fresh_hex);
+	free(stored);
+	return rc;
+}

@@ -110,6 +110,11 @@ static const char *const migrations[] = {
 	"  fixed_version TEXT COLLATE \"C\", fixed_at BIGINT,\n"
 	"  PRIMARY KEY (secret_id, ecosystem, project));\n"
 	"CREATE INDEX disclosures_project ON disclosures (ecosystem, project);\n",
+	/* 5: blobs are named by a keyed hash (PL_BLOB_ID_LEN in scan.h), its
+	 * key in meta; rows named by SHA-256 can never match again. */
+	"ALTER TABLE blobs RENAME COLUMN sha256 TO id;\n"
+	"DELETE FROM blob_findings;\n"
+	"DELETE FROM blobs;\n",
 };
 
 struct pg {

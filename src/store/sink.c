@@ -35,12 +35,12 @@ struct find_rec {
 };
 
 struct blob_rec {
-	char sha256[65];
+	char blob_id[PL_BLOB_ID_LEN + 1];
 	size_t first, count;
 };
 
 struct replay_rec {
-	char sha256[65];
+	char blob_id[PL_BLOB_ID_LEN + 1];
 	char *path, *ext;
 	const char *path_kind;
 	int64_t nfindings;
@@ -250,14 +250,14 @@ static void sink_metadata(void *ctx, const char *source, const char *path, const
 	pl_package_id_from_metadata(&p->id, path, text, len);
 }
 
-static int sink_blob_seen(void *ctx, const char *source, const char *path, const char *sha256)
+static int sink_blob_seen(void *ctx, const char *source, const char *path, const char *blob_id)
 {
 	struct pl_store_sink *s = ctx;
 	struct pending *p = pending_get(s, source);
 	s->stats.blobs++;
-	int64_t n = s->opt.force ? -1 : pl_blob_cache_find(&s->cache, sha256);
+	int64_t n = s->opt.force ? -1 : pl_blob_cache_find(&s->cache, blob_id);
 	if (n < 0 && !s->opt.force && !s->cache.complete)
-		n = pl_store_blob_findings(s->st, sha256, s->ruleset);
+		n = pl_store_blob_findings(s->st, blob_id, s->ruleset);
 	if (n < 0) {
 		p->blob_start = p->nf;
 		return 0;
@@ -267,7 +267,7 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 	if (n > 0) {
 		PL_GROW(p->r, p->capr, p->nr + 1);
 		struct replay_rec *r = &p->r[p->nr++];
-		snprintf(r->sha256, sizeof(r->sha256), "%s", sha256);
+		snprintf(r->blob_id, sizeof(r->blob_id), "%s", blob_id);
 		r->path = escaped(path);
 		r->ext = extension(source, path);
 		r->path_kind = pl_path_kind(source, path);
@@ -276,13 +276,13 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 	return 1;
 }
 
-static void sink_blob_done(void *ctx, const char *source, const char *path, const char *sha256)
+static void sink_blob_done(void *ctx, const char *source, const char *path, const char *blob_id)
 {
 	(void)path;
 	struct pending *p = pending_get(ctx, source);
 	PL_GROW(p->b, p->capb, p->nb + 1);
 	struct blob_rec *b = &p->b[p->nb];
-	snprintf(b->sha256, sizeof(b->sha256), "%s", sha256);
+	snprintf(b->blob_id, sizeof(b->blob_id), "%s", blob_id);
 	b->first = p->blob_start <= p->nf ? p->blob_start : p->nf;
 	b->count = p->nf - b->first;
 	for (size_t i = b->first; i < p->nf; i++)
@@ -318,13 +318,13 @@ static void build_views(const struct pending *p, struct views *v)
 		const struct find_rec *f = &p->f[i];
 		v->finds[i] = (struct pl_store_find){
 			f->fingerprint, f->rule, f->redacted, f->sealed,
-			f->blob == NO_BLOB ? NULL : p->b[f->blob].sha256,
+			f->blob == NO_BLOB ? NULL : p->b[f->blob].blob_id,
 			f->path, f->path_kind, f->ext, f->encoding, f->pos, f->npos};
 	}
 	for (size_t i = 0; i < p->nb; i++)
-		v->blobs[i] = (struct pl_store_blob){p->b[i].sha256, p->b[i].first, p->b[i].count};
+		v->blobs[i] = (struct pl_store_blob){p->b[i].blob_id, p->b[i].first, p->b[i].count};
 	for (size_t i = 0; i < p->nr; i++)
-		v->replays[i] = (struct pl_store_replay){p->r[i].sha256, p->r[i].path,
+		v->replays[i] = (struct pl_store_replay){p->r[i].blob_id, p->r[i].path,
 							 p->r[i].path_kind, p->r[i].ext,
 							 p->r[i].nfindings};
 }
@@ -405,7 +405,7 @@ static void remember_blobs(struct pl_store_sink *s, const struct pending *p)
 		int64_t n = 0;
 		for (size_t k = p->b[i].first; k < p->b[i].first + p->b[i].count; k++)
 			n += (int64_t)p->f[k].npos;
-		pl_blob_cache_add(&s->cache, p->b[i].sha256, n);
+		pl_blob_cache_add(&s->cache, p->b[i].blob_id, n);
 	}
 }
 

@@ -332,12 +332,12 @@ int pl_store_add_validation(struct pl_store *st, const char *fingerprint, int64_
 	return rc;
 }
 
-int64_t pl_store_blob_findings(struct pl_store *st, const char *sha256, const char *ruleset)
+int64_t pl_store_blob_findings(struct pl_store *st, const char *blob_id, const char *ruleset)
 {
-	struct pl_sql_value p[] = {pl_sql_text(sha256), pl_sql_text(ruleset)};
+	struct pl_sql_value p[] = {pl_sql_text(blob_id), pl_sql_text(ruleset)};
 	int64_t n = -1;
 	int rc = pl_store_query_int(st,
-				    "SELECT nfindings FROM blobs WHERE sha256 = $1 AND ruleset_version = $2",
+				    "SELECT nfindings FROM blobs WHERE id = $1 AND ruleset_version = $2",
 				    p, 2, &n);
 	return rc <= 0 ? -1 : n;
 }

@@ -119,7 +119,7 @@ int64_t pl_store_int(const char *s, int64_t def);
 struct pl_store_find {
 	const char *fingerprint, *rule, *redacted;
 	const char *sealed;   /* encrypted raw value (crypto.c), or NULL */
-	const char *blob;     /* hex SHA-256 of the blob it was found in, or NULL */
+	const char *blob;     /* id of the blob it was found in (PL_BLOB_ID_LEN), or NULL */
 	const char *path;     /* escaped path inside the artifact ("" for a plain file) */
 	const char *path_kind, *ext, *encoding;
 	const struct pl_position *pos;
@@ -129,14 +129,14 @@ struct pl_store_find {
 /* A blob matched in this artifact: finds[first, first + count) came from it;
  * they become its blob_findings when the blob is new to the store. */
 struct pl_store_blob {
-	const char *sha256;
+	const char *id;
 	size_t first, count;
 };
 
 /* A blob skipped as already scanned: its stored findings (nfindings of
  * them, as blob_seen was told) are recorded at path for this artifact. */
 struct pl_store_replay {
-	const char *sha256;
+	const char *blob_id;
 	const char *path, *path_kind, *ext;
 	int64_t nfindings;
 };
@@ -184,7 +184,7 @@ struct pl_store_written {
  * Group commit: several whole artifacts share one transaction, committed
  * by pl_store_group_commit (the sink does it every PL_STORE_GROUP_SECONDS
  * and at the end). A kill loses the open group, never part of an artifact;
- * with random blob hashes, one commit per artifact would rewrite most
+ * with random blob ids, one commit per artifact would rewrite most
  * B-tree pages of the blob index each time. */
 int pl_store_write_artifact(struct pl_store *st, const struct pl_store_artifact *a, int force,
 			    struct pl_store_written *out);
@@ -193,7 +193,7 @@ int pl_store_group_commit(struct pl_store *st);
 
 /* Occurrences stored for a blob under a ruleset version; -1 when the blob
  * was never scanned under it (or on error, with the message set). */
-int64_t pl_store_blob_findings(struct pl_store *st, const char *sha256, const char *ruleset);
+int64_t pl_store_blob_findings(struct pl_store *st, const char *blob_id, const char *ruleset);
 
 /* ---- blobs already stored, in memory (cache.c) ----
  *
@@ -206,7 +206,7 @@ int64_t pl_store_blob_findings(struct pl_store *st, const char *sha256, const ch
 #define PL_BLOB_CACHE_MAX 200000
 
 struct pl_blob_slot {
-	uint64_t key[4]; /* the SHA-256; all zero = empty slot */
+	uint64_t key[2]; /* the blob id; all zero = empty slot */
 	int64_t nfindings;
 };
 
@@ -219,11 +219,11 @@ struct pl_blob_cache {
 /* Loads the blobs stored under ruleset, or leaves the cache empty and
  * incomplete when there are more than PL_BLOB_CACHE_MAX. */
 void pl_blob_cache_load(struct pl_blob_cache *c, struct pl_store *st, const char *ruleset);
-/* Records a stored blob (hex SHA-256); past the cap the cache stops being
+/* Records a stored blob (its id); past the cap the cache stops being
  * complete. */
-void pl_blob_cache_add(struct pl_blob_cache *c, const char *sha256, int64_t nfindings);
+void pl_blob_cache_add(struct pl_blob_cache *c, const char *blob_id, int64_t nfindings);
 /* The blob's nfindings, -1 when it is not in the cache. */
-int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *sha256);
+int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *blob_id);
 void pl_blob_cache_release(struct pl_blob_cache *c);
 
 /* ---- raw secrets (crypto.c) ---- */

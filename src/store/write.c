@@ -196,23 +196,23 @@ static int write_occurrences(struct pl_store *st, const struct pl_store_artifact
 
 /* ---- blobs ---- */
 
-static int by_sha_then_first(const void *a, const void *b)
+static int by_id_then_first(const void *a, const void *b)
 {
 	const struct pl_store_blob *x = a, *y = b;
-	int c = strcmp(x->sha256, y->sha256);
+	int c = strcmp(x->id, y->id);
 	return c ? c : (x->first > y->first) - (x->first < y->first);
 }
 
-/* The artifact's blobs, one record per hash (the first place it was met). */
+/* The artifact's blobs, one record per id (the first place it was met). */
 static struct pl_store_blob *unique_blobs(const struct pl_store_artifact *a, size_t *n)
 {
 	struct pl_store_blob *b = pl_xcalloc(a->nblobs + 1, sizeof(*b));
 	if (a->nblobs)
 		memcpy(b, a->blobs, a->nblobs * sizeof(*b));
-	qsort(b, a->nblobs, sizeof(*b), by_sha_then_first);
+	qsort(b, a->nblobs, sizeof(*b), by_id_then_first);
 	size_t k = 0;
 	for (size_t i = 0; i < a->nblobs; i++)
-		if (!k || strcmp(b[k - 1].sha256, b[i].sha256))
+		if (!k || strcmp(b[k - 1].id, b[i].id))
 			b[k++] = b[i];
 	*n = k;
 	return b;
@@ -233,7 +233,7 @@ static int take_inserted(void *ctx, size_t ncols, const char *const *v)
 	size_t lo = 0, hi = in->n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(in->b[mid].sha256, v[0]);
+		int c = strcmp(in->b[mid].id, v[0]);
 		if (c == 0) {
 			in->mine[mid] = 1;
 			return 0;
@@ -260,7 +260,7 @@ static int write_blob_findings(struct pl_store *st, const struct pl_store_artifa
 		for (size_t j = 0; in->mine[i] && j < in->b[i].count; j++) {
 			const struct pl_store_find *f = &a->finds[in->b[i].first + j];
 			for (size_t p = 0; p < f->npos; p++, k += BF_COLS) {
-				v[k] = pl_sql_text(in->b[i].sha256);
+				v[k] = pl_sql_text(in->b[i].id);
 				v[k + 1] = pl_sql_text(a->ruleset_version);
 				v[k + 2] = pl_sql_int(secret_id(ids, f->fingerprint));
 				v[k + 3] = pl_sql_int((int64_t)f->pos[p].line);
@@ -293,15 +293,15 @@ static int write_blobs(struct pl_store *st, const struct pl_store_artifact *a,
 	for (size_t i = 0; i < in.n; i++) {
 		size_t npos = count_positions(a->finds + in.b[i].first, in.b[i].count);
 		size_t k = npos ? nfound++ : --nclean;
-		v[3 * k] = pl_sql_text(in.b[i].sha256);
+		v[3 * k] = pl_sql_text(in.b[i].id);
 		v[3 * k + 1] = pl_sql_text(a->ruleset_version);
 		v[3 * k + 2] = pl_sql_int((int64_t)npos);
 	}
-	int rc = pl_store_insert_rows(st, "INSERT INTO blobs (sha256, ruleset_version, nfindings) VALUES ",
-				      3, v, nfound, " ON CONFLICT DO NOTHING RETURNING sha256",
+	int rc = pl_store_insert_rows(st, "INSERT INTO blobs (id, ruleset_version, nfindings) VALUES ",
+				      3, v, nfound, " ON CONFLICT DO NOTHING RETURNING id",
 				      take_inserted, &in);
 	if (rc == 0)
-		rc = pl_store_insert_rows(st, "INSERT INTO blobs (sha256, ruleset_version, nfindings) VALUES ",
+		rc = pl_store_insert_rows(st, "INSERT INTO blobs (id, ruleset_version, nfindings) VALUES ",
 					  3, v + 3 * nfound, in.n - nfound, " ON CONFLICT DO NOTHING",
 					  NULL, NULL);
 	if (rc == 0)
@@ -320,7 +320,7 @@ static int write_replays(struct pl_store *st, const struct pl_store_artifact *a,
 		const struct pl_store_replay *r = &a->replays[i];
 		struct pl_sql_value p[] = {pl_sql_int(aid), pl_sql_text(r->path),
 					   pl_sql_text(r->path_kind), pl_sql_text(r->ext),
-					   pl_sql_text(r->sha256), pl_sql_text(a->ruleset_version)};
+					   pl_sql_text(r->blob_id), pl_sql_text(a->ruleset_version)};
 		rc = pl_store_exec(st,
 				   "INSERT INTO occurrences (secret_id, artifact_id, blob, path, line, col,"
 				   " path_kind, ext, encoding) SELECT secret_id, $1, blob, $2, line, col,"
@@ -332,7 +332,7 @@ static int write_replays(struct pl_store *st, const struct pl_store_artifact *a,
 		 * are not in the store (a group that failed to commit). */
 		if (rc == 0 && n != (uint64_t)r->nfindings)
 			rc = pl_error_set(PL_EIO, "store: blob %.12s had %lld findings, %llu are stored:"
-						  " scan again", r->sha256, (long long)r->nfindings,
+						  " scan again", r->blob_id, (long long)r->nfindings,
 					  (unsigned long long)n);
 		*replayed += n;
 	}

@@ -138,8 +138,15 @@ static int slot_connect(struct work_slot *s)
 {
 	struct pl_worker *w = s->w;
 	int rc = pl_store_open(w->o.db, PL_STORE_EXISTING, &s->st);
-	if (rc < 0)
+	if (rc == 0)
+		rc = pl_store_blob_key(s->st, s->blob_key);
+	if (rc < 0) {
+		pl_store_free(s->st);
+		s->st = NULL;
 		return rc;
+	}
+	s->scan = w->scan;
+	s->scan.blob_key = s->blob_key;
 	struct pl_store_sink_options so = {
 		.ruleset_version = pl_ruleset_version(w->rs), .force = w->o.rescan,
 		.on_error = slot_store_error, .on_error_ctx = s,
@@ -191,7 +198,7 @@ static int scan_item(struct work_slot *s, const struct pl_work_item *it)
 	struct pl_worker *w = s->w;
 	if (it->path) {
 		const char *in[] = {it->path};
-		return pl_scan_run(w->rs, &w->scan, in, 1, &slot_sink, s);
+		return pl_scan_run(w->rs, &s->scan, in, 1, &slot_sink, s);
 	}
 	if (!s->fetch && pl_fetch_new(&w->source, &s->fetch) < 0)
 		return -1;
@@ -201,7 +208,7 @@ static int scan_item(struct work_slot *s, const struct pl_work_item *it)
 		.filename = it->filename, .url = it->url, .sha256 = it->sha256,
 		.integrity = sri ? it->integrity : NULL, .sha1 = sri ? NULL : it->integrity,
 		.upload_time = it->upload_time, .size = it->size, .yanked = it->yanked};
-	return pl_fetch_run_files(s->fetch, &l, 1, w->rs, &w->scan, &slot_sink, s);
+	return pl_fetch_run_files(s->fetch, &l, 1, w->rs, &s->scan, &slot_sink, s);
 }
 
 static void reset_item(struct work_slot *s, const struct pl_work_item *it)

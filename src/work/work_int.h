@@ -47,6 +47,8 @@ struct work_slot {
 	int started;
 	struct pl_store *st;
 	struct pl_store_sink *sink;
+	struct pl_scan_options scan; /* the worker's, with the store's blob key */
+	unsigned char blob_key[PL_BLOB_KEY_LEN];
 	struct pl_fetch *fetch; /* made at the first download */
 	/* the item in flight */
 	const struct pl_work_item *item;

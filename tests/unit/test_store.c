@@ -117,9 +117,13 @@ static struct pl_file_facts facts(const char *sha_seed, int64_t mtime)
 	return ff;
 }
 
-static void blob_sha(const char *seed, char out[65])
+/* A blob id as a scan makes them: PL_BLOB_ID_LEN lower-case hex digits. */
+static void blob_id(const char *seed, char out[PL_BLOB_ID_LEN + 1])
 {
-	pl_fingerprint("blob", seed, strlen(seed), out);
+	char fp[65];
+	pl_fingerprint("blob", seed, strlen(seed), fp);
+	memcpy(out, fp, PL_BLOB_ID_LEN);
+	out[PL_BLOB_ID_LEN] = '\0';
 }
 
 /* Empties every table (PostgreSQL is one database for all sub-tests). */
@@ -154,12 +158,12 @@ static void scan_sdist(struct pl_store_sink *s, const char *source, const char *
 		       const char *settings_seed, int64_t mtime)
 {
 	const struct pl_sink_ops *ops = &pl_store_sink_ops;
-	char meta[128], path[128], b1[65], b2[65];
+	char meta[128], path[128], b1[PL_BLOB_ID_LEN + 1], b2[PL_BLOB_ID_LEN + 1];
 	snprintf(meta, sizeof(meta), "Name: Alpha\nVersion: %s\n", version);
 	snprintf(path, sizeof(path), "alpha-%s/PKG-INFO", version);
 	ops->metadata(s, source, path, meta, strlen(meta));
-	blob_sha(settings_seed, b1);
-	blob_sha("readme", b2);
+	blob_id(settings_seed, b1);
+	blob_id("readme", b2);
 	snprintf(path, sizeof(path), "alpha-%s/alpha/settings.py", version);
 	if (!ops->blob_seen(s, source, path, b1)) {
 		struct pl_finding *f = mk(&rule_a, SECRET_A, source, path, 3, 9);
@@ -479,6 +483,51 @@ static void test_stats_filters(struct pl_store *st)
 	pl_stats_release(&s);
 }
 
+/* The blob key: made once, the same for every later connection (it names
+ * every blob already stored), kept in meta, never all zero. */
+static void test_blob_key(const char *url)
+{
+	struct pl_store *st;
+	unsigned char k1[PL_BLOB_KEY_LEN], k2[PL_BLOB_KEY_LEN], zero[PL_BLOB_KEY_LEN] = {0};
+	CHECK(pl_store_open(url, PL_STORE_CREATE, &st) == 0);
+	CHECK(pl_store_blob_key(st, k1) == 0);
+	CHECK(memcmp(k1, zero, sizeof(zero)) != 0);
+	pl_store_free(st);
+	CHECK(pl_store_open(url, PL_STORE_EXISTING, &st) == 0);
+	CHECK(pl_store_blob_key(st, k2) == 0);
+	CHECK(memcmp(k1, k2, sizeof(k1)) == 0);
+	char *hex = NULL;
+	CHECK(pl_store_meta_get(st, "blob_key", &hex) == 0 && hex &&
+	      strlen(hex) == 2 * PL_BLOB_KEY_LEN);
+	free(hex);
+	/* A damaged key is an error, not a key of zeros. */
+	CHECK(pl_store_meta_set(st, "blob_key", "not hex") == 0);
+	CHECK(pl_store_blob_key(st, k2) < 0);
+	CHECK(pl_store_exec(st, "DELETE FROM meta WHERE key = 'blob_key'", NULL, 0) == 0);
+	pl_store_free(st);
+}
+
+/* A store made before blob ids (schema 4, blobs named by SHA-256) is
+ * migrated: the column is renamed and its rows, which no id can match, go. */
+static void test_migrate_blob_ids(const char *url)
+{
+	struct pl_store *st;
+	CHECK(pl_store_open(url, PL_STORE_CREATE, &st) == 0);
+	CHECK(pl_store_exec(st, "DELETE FROM blob_findings", NULL, 0) == 0);
+	CHECK(pl_store_exec(st, "DELETE FROM blobs", NULL, 0) == 0);
+	CHECK(pl_store_exec(st, "ALTER TABLE blobs RENAME COLUMN id TO sha256", NULL, 0) == 0);
+	CHECK(pl_store_exec(st, "INSERT INTO blobs (sha256, ruleset_version, nfindings)"
+				" VALUES ('0123', 'r', 0)", NULL, 0) == 0);
+	CHECK(pl_store_exec(st, "DELETE FROM schema_version WHERE version = 5", NULL, 0) == 0);
+	pl_store_free(st);
+	CHECK(pl_store_open(url, PL_STORE_EXISTING, &st) == 0);
+	int v = -1;
+	CHECK(pl_store_schema_version(st, &v) == 0 && v == pl_store_schema_latest(st));
+	int64_t n = -1;
+	CHECK(pl_store_query_int(st, "SELECT COUNT(id) FROM blobs", NULL, 0, &n) == 1 && n == 0);
+	pl_store_free(st);
+}
+
 /* ---- each back end ---- */
 
 static void test_schema(const char *url)
@@ -501,6 +550,8 @@ static void run_backend(const char *url, const char *sqlite_path)
 {
 	fprintf(stderr, "# store tests on %s\n", url);
 	test_schema(url);
+	test_blob_key(url);
+	test_migrate_blob_ids(url);
 	struct pl_store *st;
 	if (pl_store_open(url, PL_STORE_CREATE, &st) < 0) {
 		fprintf(stderr, "cannot open %s: %s\n", url, pl_error_message());
@@ -533,49 +584,54 @@ static void test_open_errors(void)
 
 /* ---- the in-memory set of stored blobs ---- */
 
-static void blob_sha_n(int i, char out[65])
+static void blob_id_n(int i, char out[PL_BLOB_ID_LEN + 1])
 {
 	char seed[32];
 	snprintf(seed, sizeof(seed), "cached-%d", i);
-	blob_sha(seed, out);
+	blob_id(seed, out);
 }
 
-/* Keys are lower-case hex SHA-256; anything else is never cached (the store
- * is asked instead), and the set grows past its first size. */
+/* Keys are blob ids (PL_BLOB_ID_LEN lower-case hex digits); anything else,
+ * a SHA-256 of an older store included, is never cached (the store is asked
+ * instead), and the set grows past its first size. */
 static void test_blob_cache(void)
 {
 	struct pl_blob_cache c = {pl_xcalloc(1024, sizeof(struct pl_blob_slot)), 1024, 0, 1};
-	char hex[65];
+	char hex[PL_BLOB_ID_LEN + 1];
 	for (int i = 0; i < 3000; i++) {
-		blob_sha_n(i, hex);
+		blob_id_n(i, hex);
 		pl_blob_cache_add(&c, hex, i);
 	}
 	CHECK(c.count == 3000 && c.cap >= 6000 && c.complete);
 	int all = 1;
 	for (int i = 0; i < 3000; i++) {
-		blob_sha_n(i, hex);
+		blob_id_n(i, hex);
 		all &= pl_blob_cache_find(&c, hex) == i;
 	}
 	CHECK(all);
-	blob_sha_n(3000, hex);
+	blob_id_n(3000, hex);
 	CHECK(pl_blob_cache_find(&c, hex) == -1);
-	blob_sha_n(7, hex);
-	char upper[65];
+	blob_id_n(7, hex);
+	char upper[PL_BLOB_ID_LEN + 1];
 	memcpy(upper, hex, sizeof(upper));
 	for (char *u = upper; *u; u++)
 		if (*u >= 'a' && *u <= 'f')
 			*u = (char)(*u - 'a' + 'A');
 	CHECK(strcmp(upper, hex) == 0 || pl_blob_cache_find(&c, upper) == -1);
-	hex[40] = '\0'; /* short: not read past its end */
+	hex[20] = '\0'; /* short: not read past its end */
 	CHECK(pl_blob_cache_find(&c, hex) == -1);
 	CHECK(pl_blob_cache_find(&c, "") == -1);
-	blob_sha_n(8, hex);
-	hex[63] = 'g';
+	char sha[65];
+	pl_fingerprint("blob", "cached-7", 8, sha); /* a SHA-256 id of an older store */
+	pl_blob_cache_add(&c, sha, 1);
+	CHECK(c.count == 3000 && pl_blob_cache_find(&c, sha) == -1);
+	blob_id_n(8, hex);
+	hex[PL_BLOB_ID_LEN - 1] = 'g';
 	pl_blob_cache_add(&c, hex, 1);
 	CHECK(c.count == 3000 && pl_blob_cache_find(&c, hex) == -1);
-	char zero[65];
-	memset(zero, '0', 64);
-	zero[64] = '\0';
+	char zero[PL_BLOB_ID_LEN + 1];
+	memset(zero, '0', PL_BLOB_ID_LEN);
+	zero[PL_BLOB_ID_LEN] = '\0';
 	pl_blob_cache_add(&c, zero, 1); /* all zero marks an empty slot */
 	CHECK(c.count == 3000 && pl_blob_cache_find(&c, zero) == -1);
 	pl_blob_cache_release(&c);
