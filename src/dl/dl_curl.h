@@ -11,6 +11,7 @@
 	X(curl_easy_getinfo) \
 	X(curl_easy_init) \
 	X(curl_easy_perform) \
+	X(curl_easy_reset) \
 	X(curl_easy_setopt) \
 	X(curl_easy_strerror) \
 	X(curl_free) \
@@ -48,6 +49,7 @@ int pl_dl_curl(void);
 #define curl_easy_getinfo (pl_curl_api.p_curl_easy_getinfo)
 #define curl_easy_init (pl_curl_api.p_curl_easy_init)
 #define curl_easy_perform (pl_curl_api.p_curl_easy_perform)
+#define curl_easy_reset (pl_curl_api.p_curl_easy_reset)
 #define curl_easy_setopt (pl_curl_api.p_curl_easy_setopt)
 #define curl_easy_strerror (pl_curl_api.p_curl_easy_strerror)
 #define curl_free (pl_curl_api.p_curl_free)

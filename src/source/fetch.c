@@ -50,6 +50,8 @@ struct artifact {
 	                                 for display (no password), download is fetched */
 	char *download;
 	char *auth; /* Authorization for download (npm), wiped when freed; or NULL */
+	struct pl_http_tls tls; /* npm's TLS settings for download (strings are the
+	                           fetch's npm configuration's); zero for PyPI */
 	char *integrity, *sha1;
 	int64_t size;
 	int fd;
@@ -607,9 +609,11 @@ static struct artifact *artifact_new(struct pl_fetch *f, struct fetch_project *p
 	a->want = UINT64_MAX;
 	a->size = ff->size;
 	a->download = pl_xstrdup(ff->url);
-	if (p->eco == PL_ECO_NPM)
-		a->auth = npm_config_auth(fetch_npm_config(f), ff->url,
-					  ff->registry ? ff->registry : f->o.registry_url);
+	if (p->eco == PL_ECO_NPM) {
+		const char *reg = ff->registry ? ff->registry : f->o.registry_url;
+		a->auth = npm_config_auth(fetch_npm_config(f), ff->url, reg);
+		npm_config_tls(fetch_npm_config(f), ff->url, reg, &a->tls);
+	}
 	a->meta = (struct pl_artifact_meta){
 		.ecosystem = pl_ecosystem_name(p->eco),
 		.project = pl_xstrdup(ff->project && ff->project[0] ? ff->project : p->name),
@@ -635,7 +639,7 @@ static struct artifact *artifact_new(struct pl_fetch *f, struct fetch_project *p
 static void artifact_start(struct pl_fetch *f, struct artifact *a)
 {
 	struct pl_http_request rq = {.url = a->download, .max_bytes = f->o.max_file_bytes,
-				     .auth = a->auth};
+				     .auth = a->auth, .tls = &a->tls};
 	struct pl_http_sink s = {spool_data, spool_done, a};
 	pl_http_stream(f->http, &rq, &s);
 }

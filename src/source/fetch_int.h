@@ -120,11 +120,12 @@ char *pl_url_join(const char *base, const char *path);
  * without its #fragment. */
 char *pl_url_resolve(const char *page, const char *url);
 /* Reads a JSON document from url (Accept: accept; Authorization: auth when
- * not NULL) into a new json_t (the caller json_decref's it). 0,
- * PL_ENOTFOUND on a 404/410, else negative; info is filled (status,
- * serial, etag). */
+ * not NULL; TLS settings tls when not NULL) into a new json_t (the caller
+ * json_decref's it). 0, PL_ENOTFOUND on a 404/410, else negative; info is
+ * filled (status, serial, etag). */
 struct json_t;
 int pl_fetch_json(struct pl_fetch *f, const char *url, const char *accept, const char *etag,
-		  const char *auth, struct json_t **out, struct pl_http_info *info);
+		  const char *auth, const struct pl_http_tls *tls, struct json_t **out,
+		  struct pl_http_info *info);
 
 #endif

@@ -1,6 +1,7 @@
 /* The registry client (http.h): one thread runs a libcurl multi handle;
  * other threads queue requests and wake it. A request keeps its easy
  * handle over its attempts, so a retry reuses the multi's connections. */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@
  * than that many run at once): a new one costs its allocations, the
  * receive buffer above among them. */
 #define HTTP_POOL_PER_SLOT 1
+/* Redirects followed, by libcurl or (a request with a client certificate)
+ * by the client itself. */
+#define HTTP_MAX_REDIRECTS 5
 
 void pl_http_options_default(struct pl_http_options *o)
 {
@@ -44,6 +48,13 @@ struct req {
 	struct pl_http *h;
 	char *url, *accept, *etag;
 	char *auth; /* "Authorization: ..." (wiped when freed), or NULL */
+	/* TLS (pl_http_tls), owned; has_tls: any of them set */
+	char *cafile, *ca_pem, *certfile, *keyfile;
+	int insecure, has_tls;
+	int own_redirects;  /* redirects followed here, not by libcurl (a client
+	                       certificate must not follow one to another origin) */
+	unsigned redirects; /* followed here */
+	char fatal[256];    /* why the request cannot be made: no retry */
 	uint64_t max;
 	int compressed;
 	struct pl_http_sink sink;
@@ -213,6 +224,34 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 
 #define SET(opt, val) (void)curl_easy_setopt(r->easy, opt, val)
 
+/* TLS settings after the defaults; a handle that had them is reset before
+ * it goes back to the pool (release_easy), since setting CURLOPT_CAINFO to
+ * NULL would not bring back libcurl's built-in default. */
+static void configure_tls(struct req *r)
+{
+	if (r->ca_pem) {
+		struct curl_blob b = {r->ca_pem, strlen(r->ca_pem), CURL_BLOB_COPY};
+		if (curl_easy_setopt(r->easy, CURLOPT_CAINFO_BLOB, &b) != CURLE_OK)
+			snprintf(r->fatal, sizeof(r->fatal),
+				 "this libcurl cannot take inline CA certificates (ca=; "
+				 "libcurl 7.77 or later can): use cafile= instead");
+		SET(CURLOPT_CAPATH, NULL); /* these CAs only, as npm's ca= */
+	} else if (r->cafile) {
+		SET(CURLOPT_CAINFO, r->cafile);
+		SET(CURLOPT_CAPATH, NULL);
+	}
+	if (r->insecure) {
+		SET(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (r->certfile && r->keyfile) {
+		SET(CURLOPT_SSLCERT, r->certfile);
+		SET(CURLOPT_SSLCERTTYPE, "PEM");
+		SET(CURLOPT_SSLKEY, r->keyfile);
+		SET(CURLOPT_SSLKEYTYPE, "PEM");
+	}
+}
+
 /* Every option a request sets is set again here, so that a handle from
  * the pool keeps nothing of its last request but its buffers. */
 static void configure(struct pl_http *h, struct req *r)
@@ -228,10 +267,12 @@ static void configure(struct pl_http *h, struct req *r)
 	/* Never from https down to http. */
 	SET(CURLOPT_REDIR_PROTOCOLS_STR,
 	    strncmp(r->url, "https:", 6) == 0 ? "https" : "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 1L);
-	SET(CURLOPT_MAXREDIRS, 5L);
+	SET(CURLOPT_FOLLOWLOCATION, r->own_redirects ? 0L : 1L);
+	SET(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (r->has_tls)
+		configure_tls(r);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_PIPEWAIT, 1L); /* wait to multiplex rather than open a connection */
@@ -261,6 +302,8 @@ static void configure(struct pl_http *h, struct req *r)
 	SET(CURLOPT_HEADERDATA, r);
 	SET(CURLOPT_ERRORBUFFER, r->errbuf);
 	SET(CURLOPT_PRIVATE, r);
+	if (r->fatal[0]) /* fail at once, without a connection */
+		SET(CURLOPT_URL, "");
 }
 
 static void attempt_start(struct pl_http *h, struct req *r)
@@ -276,6 +319,7 @@ static void attempt_start(struct pl_http *h, struct req *r)
 	r->range_start = -1;
 	r->errbuf[0] = r->reason[0] = 0;
 	r->info.status = 0;
+	r->info.tls_untrusted = 0;
 	r->info.attempts++;
 	h->active++;
 	r->next = h->running;
@@ -297,10 +341,12 @@ static void wipe(char *s)
 
 /* A finished handle goes back to the pool (its connection stays in the
  * multi handle's cache either way). */
-static void release_easy(struct pl_http *h, CURL *easy)
+static void release_easy(struct pl_http *h, CURL *easy, int tainted)
 {
 	if (!easy)
 		return;
+	if (tainted) /* TLS options or redirects of its own */
+		curl_easy_reset(easy);
 	if (h->npool >= (size_t)h->o.max_active * HTTP_POOL_PER_SLOT) {
 		curl_easy_cleanup(easy);
 		return;
@@ -309,15 +355,25 @@ static void release_easy(struct pl_http *h, CURL *easy)
 	h->pool[h->npool++] = easy;
 }
 
-static void complete(struct req *r, const char *error)
+static void free_headers(struct req *r)
 {
-	r->sink.done(r->sink.ctx, error, &r->info);
-	release_easy(r->h, r->easy);
 	for (struct curl_slist *l = r->auth ? r->headers : NULL; l; l = l->next)
 		wipe(l->data);
 	curl_slist_free_all(r->headers);
+	r->headers = NULL;
+}
+
+static void complete(struct req *r, const char *error)
+{
+	r->sink.done(r->sink.ctx, error, &r->info);
+	release_easy(r->h, r->easy, r->has_tls || r->own_redirects);
+	free_headers(r);
 	pl_http_info_release(&r->info);
 	free(r->url);
+	free(r->cafile);
+	free(r->ca_pem);
+	free(r->certfile);
+	free(r->keyfile);
 	free(r->accept);
 	free(r->etag);
 	wipe(r->auth);
@@ -375,6 +431,10 @@ static int judge(struct req *r, CURLcode res, int *retry)
 {
 	long s = r->info.status;
 	*retry = 0;
+	if (r->fatal[0]) {
+		snprintf(r->reason, sizeof(r->reason), "%s", r->fatal);
+		return 1;
+	}
 	if (r->aborted)
 		snprintf(r->reason, sizeof(r->reason), "the body could not be kept");
 	if (r->capped || r->aborted)
@@ -394,11 +454,85 @@ static int judge(struct req *r, CURLcode res, int *retry)
 		return 1;
 	}
 	*retry = retryable_code(res);
+	r->info.tls_untrusted = res == CURLE_PEER_FAILED_VERIFICATION;
 	snprintf(r->reason, sizeof(r->reason), "%s%s%s",
 		 res == CURLE_OPERATION_TIMEDOUT ? "timed out: " : "",
 		 r->errbuf[0] ? r->errbuf : curl_easy_strerror(res),
 		 res == CURLE_PARTIAL_FILE ? " (truncated body)" : "");
 	return 1;
+}
+
+/* "scheme://host:port" of url (lowercase, the port always), or NULL. */
+static char *origin_of(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *o = NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		o = pl_xasprintf("%s://%s:%s", scheme, host, port);
+		for (char *p = o; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return o;
+}
+
+static int is_redirect(long s)
+{
+	return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+}
+
+/* A redirect answered to a request that follows its own (one with a client
+ * certificate): the request goes on at the new URL with a new handle,
+ * without its certificate and Authorization when that is another origin.
+ * 0 when it was queued again; else judge() reports the 3xx (or fatal). */
+static int follow_redirect(struct pl_http *h, struct req *r)
+{
+	char *loc = NULL;
+	if (curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc)
+		return -1;
+	char *to = pl_xstrdup(loc);
+	char *from_o = origin_of(r->url), *to_o = origin_of(to);
+	if (r->redirects >= HTTP_MAX_REDIRECTS)
+		snprintf(r->fatal, sizeof(r->fatal), "more than %d redirects", HTTP_MAX_REDIRECTS);
+	else if (!to_o || (strncmp(to_o, "http://", 7) && strncmp(to_o, "https://", 8)))
+		snprintf(r->fatal, sizeof(r->fatal), "redirected to a URL that is not http(s)");
+	else if (strncmp(from_o ? from_o : "", "https:", 6) == 0 && strncmp(to_o, "https:", 6))
+		snprintf(r->fatal, sizeof(r->fatal), "redirected from https to http: refused");
+	int same = from_o && to_o && strcmp(from_o, to_o) == 0;
+	free(from_o);
+	free(to_o);
+	if (r->fatal[0]) {
+		free(to);
+		return -1;
+	}
+	free(r->url);
+	r->url = to;
+	r->redirects++;
+	r->info.attempts--; /* a redirect is no failed attempt */
+	release_easy(h, r->easy, 1);
+	r->easy = NULL;
+	free_headers(r);
+	if (!same) {
+		free(r->certfile);
+		free(r->keyfile);
+		r->certfile = r->keyfile = NULL;
+		wipe(r->auth);
+		free(r->auth);
+		r->auth = NULL;
+		r->own_redirects = 0; /* nothing left to keep from another origin */
+	}
+	r->due = 0;
+	pthread_mutex_lock(&h->lock);
+	r->next = h->queue;
+	h->queue = r;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
 }
 
 static void unlink_running(struct pl_http *h, struct req *r)
@@ -419,6 +553,9 @@ static void attempt_over(struct pl_http *h, struct req *r, CURLcode res)
 	pthread_mutex_lock(&h->lock);
 	unlink_running(h, r);
 	pthread_mutex_unlock(&h->lock);
+	if (r->own_redirects && res == CURLE_OK && !r->fatal[0] && is_redirect(r->info.status) &&
+	    follow_redirect(h, r) == 0)
+		return;
 	int retry;
 	if (!judge(r, res, &retry)) {
 		complete(r, NULL);
@@ -588,6 +725,18 @@ void pl_http_stream(struct pl_http *h, const struct pl_http_request *rq,
 	r->accept = rq->accept ? pl_xstrdup(rq->accept) : NULL;
 	r->etag = rq->etag ? pl_xstrdup(rq->etag) : NULL;
 	r->auth = rq->auth ? pl_xasprintf("Authorization: %s", rq->auth) : NULL;
+	if (rq->tls) {
+		const struct pl_http_tls *t = rq->tls;
+		r->cafile = t->cafile ? pl_xstrdup(t->cafile) : NULL;
+		r->ca_pem = t->ca_pem ? pl_xstrdup(t->ca_pem) : NULL;
+		if (t->certfile && t->keyfile) {
+			r->certfile = pl_xstrdup(t->certfile);
+			r->keyfile = pl_xstrdup(t->keyfile);
+		}
+		r->insecure = t->insecure;
+		r->has_tls = r->cafile || r->ca_pem || r->certfile || r->insecure;
+		r->own_redirects = r->certfile != NULL;
+	}
 	r->max = rq->max_bytes;
 	r->compressed = rq->compressed;
 	r->sink = *s;

@@ -35,6 +35,8 @@ struct pl_http_info {
 	int64_t serial;    /* X-PyPI-Last-Serial, -1 when absent */
 	int64_t length;    /* the entity's size (Content-Length / Content-Range), -1 unknown */
 	unsigned attempts; /* attempts made */
+	int tls_untrusted; /* the last attempt failed because the server's
+	                      certificate was not trusted (CA, name, date) */
 };
 void pl_http_info_release(struct pl_http_info *i);
 
@@ -50,6 +52,23 @@ struct pl_http_sink {
 	void *ctx;
 };
 
+/* How a request's TLS connections are set up; NULL (or all zero) is the
+ * default: the system's CAs, the server verified, no client certificate.
+ * Strings are borrowed for the pl_http_stream or pl_http_get call only
+ * (the client copies them). */
+struct pl_http_tls {
+	const char *cafile; /* a PEM bundle trusted instead of the system's
+	                       (CURLOPT_CAINFO), or NULL */
+	const char *ca_pem; /* PEM certificates trusted instead of the system's
+	                       (CURLOPT_CAINFO_BLOB; wins over cafile), or NULL */
+	int insecure;       /* the server's certificate and name are not verified */
+	const char *certfile, *keyfile; /* a client certificate (PEM) and its key,
+	                                   presented to this URL's scheme, host and
+	                                   port only: a request carrying one follows
+	                                   redirects itself and drops them (and its
+	                                   Authorization) on one to another origin */
+};
+
 struct pl_http_request {
 	const char *url;
 	const char *accept;   /* Accept header, or NULL */
@@ -60,6 +79,7 @@ struct pl_http_request {
 	                         copied and wiped after. libcurl sends it to this
 	                         URL's scheme, host and port only: never across a
 	                         redirect to another (no CURLOPT_UNRESTRICTED_AUTH) */
+	const struct pl_http_tls *tls; /* NULL: the defaults */
 };
 
 struct pl_http;

@@ -14,14 +14,15 @@
 #include "util/alloc.h"
 
 int pl_fetch_json(struct pl_fetch *f, const char *url, const char *accept, const char *etag,
-		  const char *auth, json_t **out, struct pl_http_info *info)
+		  const char *auth, const struct pl_http_tls *tls, json_t **out,
+		  struct pl_http_info *info)
 {
 	*out = NULL;
 	struct pl_buf body;
 	pl_buf_init(&body, 0);
 	struct pl_http_request rq = {.url = url, .accept = accept, .etag = etag,
 				     .max_bytes = fetch_options(f)->max_index_bytes,
-				     .compressed = 1, .auth = auth};
+				     .compressed = 1, .auth = auth, .tls = tls};
 	int rc = pl_http_get(fetch_http(f), &rq, &body, info);
 	char *shown = pl_http_display_url(url);
 	if (rc == 0 && (info->status == 404 || info->status == 410))

@@ -32,6 +32,29 @@ static char *escape_name(const char *name)
 		     : pl_xstrdup(name);
 }
 
+/* What to set when the registry's TLS failed: the message gets a hint. */
+static void tls_hint(int rc, const struct pl_http_info *info, const struct pl_http_tls *tls)
+{
+	const char *hint = NULL, *m = pl_error_message();
+	if (info->tls_untrusted)
+		hint = tls->cafile || tls->ca_pem
+			       ? "its certificate is not signed by the npm configuration's "
+				 "cafile= or ca="
+			       : "its certificate is not signed by a CA this system trusts: put "
+				 "cafile=/path/to/ca.pem in .npmrc (pkgleaks(1), NPM CONFIGURATION)";
+	else if (!tls->certfile && strstr(m, "certificate required")) /* TLS 1.3's alert */
+		hint = "the registry asks for a client certificate: put //host:port/:certfile= "
+		       "and :keyfile= in .npmrc (pkgleaks(1), NPM CONFIGURATION)";
+	else if (!tls->certfile && strstr(m, "alert handshake failure")) /* TLS 1.2's */
+		hint = "if the registry wants a client certificate, put //host:port/:certfile= "
+		       "and :keyfile= in .npmrc (pkgleaks(1), NPM CONFIGURATION)";
+	if (!hint)
+		return;
+	char *was = pl_xstrdup(m);
+	(void)pl_error_set(rc, "%s (%s)", was, hint);
+	free(was);
+}
+
 struct npm_read {
 	struct pl_fetch *f;
 	struct fetch_project *p;
@@ -105,13 +128,17 @@ void pl_npm_project(struct pl_fetch *f, const struct fetch_item *it)
 	char *esc = escape_name(name);
 	char *url = r.registry ? pl_url_join(r.registry, esc) : NULL;
 	char *auth = url ? npm_config_auth(cfg, url, r.registry) : NULL;
+	struct pl_http_tls tls;
+	npm_config_tls(cfg, url, r.registry, &tls);
 	struct pl_http_info info = {0};
-	int rc = url ? pl_fetch_json(f, url, "application/json", NULL, auth, &r.doc, &info)
+	int rc = url ? pl_fetch_json(f, url, "application/json", NULL, auth, &tls, &r.doc, &info)
 		     : pl_error_set(PL_EINVAL, "no registry for %s", name);
+	if (rc < 0)
+		tls_hint(rc, &info, &tls);
 	if (rc < 0 && !auth && (info.status == 401 || info.status == 403)) {
 		char *dart = npm_nerf_dart(r.registry), *was = pl_xstrdup(pl_error_message());
 		rc = pl_error_set(rc, "%s: put %s:_authToken=... in .npmrc (pkgleaks(1), NPM "
-				      "CREDENTIALS)", was, dart ? dart : "//host/");
+				      "CONFIGURATION)", was, dart ? dart : "//host/");
 		free(was);
 		free(dart);
 	}
@@ -168,6 +195,8 @@ int pl_npm_all(struct pl_fetch *f,
 	char *base = pl_url_join(registry, "_all_docs");
 	char *shown = pl_http_display_url(base); /* no password in messages */
 	char *auth = npm_config_auth(fetch_npm_config(f), base, registry);
+	struct pl_http_tls tls;
+	npm_config_tls(fetch_npm_config(f), base, registry, &tls);
 	char *last = NULL;
 	size_t prev_n = 0; /* rows of the page before */
 	int rc = 0;
@@ -178,7 +207,9 @@ int pl_npm_all(struct pl_fetch *f,
 		free(key);
 		json_t *doc = NULL;
 		struct pl_http_info info = {0};
-		rc = pl_fetch_json(f, url, "application/json", NULL, auth, &doc, &info);
+		rc = pl_fetch_json(f, url, "application/json", NULL, auth, &tls, &doc, &info);
+		if (rc < 0)
+			tls_hint(rc, &info, &tls);
 		pl_http_info_release(&info);
 		free(url);
 		if (rc == PL_ENOTFOUND)

@@ -1,14 +1,22 @@
-/* npm's configuration (npmrc.h): ini files and npm_config_* variables,
- * registries by scope, credentials by nerf dart. The rules are npm's own
+/* npm's configuration (npmrc.h): ini files in npm's layers and
+ * npm_config_* variables, registries by scope, credentials and client
+ * certificates by nerf dart, TLS settings. The rules are npm's own
  * (@npmcli/config for the sources and ${VAR}, npm-registry-fetch's auth.js
  * for which credential a request gets), so that a setup that works with
  * npm works here. */
 #include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <jansson.h>
+#include <limits.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pkgleaks/error.h"
 #include "pkgleaks/source.h"
@@ -23,13 +31,28 @@ extern char **environ;
 #define NPMRC_LINE_MAX 8192
 
 struct npm_kv {
-	char *key, *value;
+	char *key, *value; /* value: a list's entries joined by "\n" */
+	int list;          /* set by key[]= (npm's ini arrays) */
+};
+
+/* One source of settings: a file, or the environment. */
+struct npm_layer {
+	struct npm_kv *kv;
+	size_t n, cap;
+	char *file; /* the file read (whether or not it exists), or NULL */
 };
 
 struct npm_config {
-	struct npm_kv *kv;
-	size_t n, cap;
+	struct npm_layer layer[NPM_LAYERS]; /* by enum npm_layer_id, lowest first */
+	char *local_prefix;                 /* npm's localPrefix */
+	/* TLS, worked out once loaded (npm_config_tls) */
+	char *cafile; /* absolute, readable */
+	char *ca_pem; /* ca= entries, real newlines */
+	int insecure; /* strict-ssl is false */
 };
+
+static const char *const layer_names[NPM_LAYERS] = {"builtin", "global", "user", "project",
+						    "environment"};
 
 static void wipe_free(char *s)
 {
@@ -46,36 +69,89 @@ void npm_auth_free(char *auth)
 	wipe_free(auth);
 }
 
-static void set(struct npm_config *c, char *key, char *value)
+/* key[]=v appends to a list (npm's ini: a key once a list stays one in
+ * its file); key=v replaces. Takes key and value. */
+static void set(struct npm_layer *l, char *key, char *value, int append)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->kv[i].key, key) == 0) {
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->kv[i].key, key) == 0) {
 			free(key);
-			wipe_free(c->kv[i].value);
-			c->kv[i].value = value;
+			struct npm_kv *kv = &l->kv[i];
+			if (append || kv->list) {
+				char *joined = pl_xasprintf("%s\n%s", kv->value, value);
+				wipe_free(kv->value);
+				wipe_free(value);
+				kv->value = joined;
+				kv->list = 1;
+			} else {
+				wipe_free(kv->value);
+				kv->value = value;
+			}
 			return;
 		}
-	PL_GROW(c->kv, c->cap, c->n + 1);
-	c->kv[c->n++] = (struct npm_kv){key, value};
+	PL_GROW(l->kv, l->cap, l->n + 1);
+	l->kv[l->n++] = (struct npm_kv){key, value, append};
+}
+
+static const char *layer_get(const struct npm_layer *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->kv[i].key, key) == 0)
+			return l->kv[i].value;
+	return NULL;
+}
+
+/* The value of the highest layer up to top that sets key, or NULL. */
+static const char *get_upto(const struct npm_config *c, const char *key, int top,
+			    int *where)
+{
+	for (int i = top; c && i >= 0; i--) {
+		const char *v = layer_get(&c->layer[i], key);
+		if (v) {
+			if (where)
+				*where = i;
+			return v;
+		}
+	}
+	return NULL;
 }
 
 const char *npm_config_get(const struct npm_config *c, const char *key)
 {
-	for (size_t i = 0; c && i < c->n; i++)
-		if (strcmp(c->kv[i].key, key) == 0)
-			return c->kv[i].value;
-	return NULL;
+	return get_upto(c, key, NPM_LAYERS - 1, NULL);
+}
+
+const char *npm_config_where(const struct npm_config *c, const char *key)
+{
+	int w;
+	return get_upto(c, key, NPM_LAYERS - 1, &w) ? layer_names[w] : NULL;
+}
+
+const char *npm_config_file(const struct npm_config *c, enum npm_layer_id layer)
+{
+	return c && layer >= 0 && layer < NPM_LAYERS ? c->layer[layer].file : NULL;
+}
+
+const char *npm_config_local_prefix(const struct npm_config *c)
+{
+	return c ? c->local_prefix : NULL;
 }
 
 void npm_config_free(struct npm_config *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->kv[i].key);
-		wipe_free(c->kv[i].value);
+	for (int l = 0; l < NPM_LAYERS; l++) {
+		for (size_t i = 0; i < c->layer[l].n; i++) {
+			free(c->layer[l].kv[i].key);
+			wipe_free(c->layer[l].kv[i].value);
+		}
+		free(c->layer[l].kv);
+		free(c->layer[l].file);
 	}
-	free(c->kv);
+	free(c->local_prefix);
+	free(c->cafile);
+	free(c->ca_pem);
 	free(c);
 }
 
@@ -141,12 +217,23 @@ static char *trim(char *s)
 	return s;
 }
 
-/* A value as the ini parser npm uses reads it: quotes stripped, else cut
- * at an unescaped ';' or '#' (a comment), with \; and \# unescaped. */
+/* A key or value as the ini parser npm uses reads it ("unsafe"): a
+ * "double-quoted" one is a JSON string (\n, \", \uXXXX; kept as written,
+ * quotes and all, when it is not valid JSON), a 'single-quoted' one loses
+ * its quotes; else it is cut at an unescaped ';' or '#' (a comment), with
+ * \; \# and \\ unescaped. */
 static char *ini_value(char *v)
 {
 	size_t n = strlen(v);
-	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		json_t *j = json_loadb(v, n, JSON_DECODE_ANY, NULL);
+		char *out = pl_xstrdup(json_is_string(j) ? json_string_value(j) : v);
+		if (json_is_string(j)) /* it may be a credential: not left in freed memory */
+			memset((char *)json_string_value(j), 0, json_string_length(j));
+		json_decref(j);
+		return out;
+	}
+	if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'') {
 		v[n - 1] = 0;
 		return pl_xstrdup(v + 1);
 	}
@@ -165,11 +252,13 @@ static char *ini_value(char *v)
 	return out;
 }
 
-static void read_file(struct npm_config *c, const char *path)
+/* Reads an ini file into a layer. 0 when read; a missing file is no error
+ * (-1, errno ENOENT), as for npm. */
+static int read_file(struct npm_layer *l, const char *path)
 {
 	FILE *fp = fopen(path, "r");
 	if (!fp)
-		return;
+		return -1;
 	char *line = pl_xmalloc(NPMRC_LINE_MAX);
 	int in_section = 0, skipping = 0;
 	while (fgets(line, NPMRC_LINE_MAX, fp)) {
@@ -179,23 +268,31 @@ static void read_file(struct npm_config *c, const char *path)
 			skipping = !whole;
 			continue;
 		}
-		char *l = trim(line);
-		if (!l[0] || l[0] == '#' || l[0] == ';')
+		char *l0 = trim(line);
+		if (!l0[0] || l0[0] == '#' || l0[0] == ';')
 			continue;
-		if (l[0] == '[') { /* keys in a [section] are not npm's */
+		if (l0[0] == '[' && l0[strlen(l0) - 1] == ']') { /* keys in a [section] are not npm's */
 			in_section = 1;
 			continue;
 		}
-		char *eq = strchr(l, '=');
-		if (in_section || !eq)
+		if (in_section)
 			continue;
-		*eq = 0;
-		char *raw = ini_value(trim(eq + 1));
-		char *key = env_replace(trim(l));
+		char *eq = strchr(l0, '=');
+		if (eq)
+			*eq = 0;
+		/* a key without '=' is true (npm's ini) */
+		char *raw = eq ? ini_value(trim(eq + 1)) : pl_xstrdup("true");
+		char *rawkey = ini_value(trim(l0));
+		size_t klen = strlen(rawkey);
+		int append = klen > 2 && strcmp(rawkey + klen - 2, "[]") == 0;
+		if (append)
+			rawkey[klen - 2] = 0;
+		char *key = env_replace(rawkey);
 		char *value = env_replace(raw);
+		free(rawkey);
 		wipe_free(raw);
 		if (key[0])
-			set(c, key, value);
+			set(l, key, value, append);
 		else {
 			free(key);
 			wipe_free(value);
@@ -204,12 +301,13 @@ static void read_file(struct npm_config *c, const char *path)
 	memset(line, 0, NPMRC_LINE_MAX);
 	free(line);
 	fclose(fp);
+	return 0;
 }
 
 /* npm_config_KEY (any case): a key starting with // is taken as written,
  * others lowercased with '_' as '-' (npm_config_@acme:registry,
  * NPM_CONFIG_REGISTRY). */
-static void read_env(struct npm_config *c)
+static void read_env(struct npm_layer *l)
 {
 	for (char **e = environ; e && *e; e++) {
 		if (strncasecmp(*e, "npm_config_", 11) != 0)
@@ -224,30 +322,353 @@ static void read_env(struct npm_config *c)
 		char *value = env_replace(eq + 1);
 		char *ekey = env_replace(key);
 		free(key);
-		set(c, ekey, value);
+		set(l, ekey, value, 0);
 	}
 }
 
-static char *user_config_path(void)
+/* ---- paths ---- */
+
+/* p made absolute (against the current directory) and normalised: "." and
+ * ".." and repeated slashes gone, as node's path.resolve. A new string. */
+static char *resolve_path(const char *p)
 {
-	const char *u = getenv("npm_config_userconfig");
-	if (!u || !u[0])
-		u = getenv("NPM_CONFIG_USERCONFIG");
-	if (u && u[0])
-		return pl_xstrdup(u);
-	const char *home = getenv("HOME");
-	return home && home[0] ? pl_xasprintf("%s/.npmrc", home) : NULL;
+	char cwd[PATH_MAX];
+	char *full = p[0] == '/' ? pl_xstrdup(p)
+				 : pl_xasprintf("%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : "", p);
+	char *out = pl_xmalloc(strlen(full) + 2);
+	size_t n = 0;
+	for (const char *s = full; *s;) {
+		while (*s == '/')
+			s++;
+		size_t len = strcspn(s, "/");
+		if (len == 0 || (len == 1 && s[0] == '.')) {
+		} else if (len == 2 && s[0] == '.' && s[1] == '.') {
+			while (n && out[n - 1] != '/')
+				n--;
+			if (n)
+				n--;
+		} else {
+			out[n++] = '/';
+			memcpy(out + n, s, len);
+			n += len;
+		}
+		s += len;
+	}
+	if (!n)
+		out[n++] = '/';
+	out[n] = 0;
+	free(full);
+	return out;
 }
 
+/* A value of npm's "path" type: ~/ is $HOME, then resolved. NULL for
+ * none (unset, empty, "null"). */
+static char *path_value(const char *v)
+{
+	if (!v || !v[0] || strcmp(v, "null") == 0)
+		return NULL;
+	const char *home = getenv("HOME");
+	if (strncmp(v, "~/", 2) == 0 && home && home[0]) {
+		char *h = pl_xasprintf("%s/%s", home, v + 2);
+		char *r = resolve_path(h);
+		free(h);
+		return r;
+	}
+	return resolve_path(v);
+}
+
+static char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash == path ? pl_xstrdup("/")
+			     : pl_xstrndup(path, slash ? (size_t)(slash - path) : 0);
+}
+
+/* The real path of the first executable name on $PATH, or NULL. */
+static char *find_on_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	for (const char *p = path; p && *p;) {
+		size_t len = strcspn(p, ":");
+		char *cand = len ? pl_xasprintf("%.*s/%s", (int)len, p, name)
+				 : pl_xasprintf("./%s", name);
+		struct stat st;
+		char *real = NULL;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+			real = realpath(cand, NULL);
+		free(cand);
+		if (real)
+			return real;
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return NULL;
+}
+
+/* npm's own directory (its builtin npmrc is there): npm on $PATH is
+ * <dir>/bin/npm-cli.js (a link to it, or it). NULL when not found. */
+static char *npm_dir(void)
+{
+	char *cli = find_on_path("npm");
+	if (!cli)
+		return NULL;
+	char *bin = parent_dir(cli), *dir = NULL;
+	const char *base = strrchr(bin, '/');
+	if (base && strcmp(base, "/bin") == 0)
+		dir = parent_dir(bin);
+	free(bin);
+	free(cli);
+	return dir;
+}
+
+/* npm's default global prefix: $PREFIX, else the directory above the bin/
+ * of the node on $PATH (its real path, as node's execPath), under
+ * $DESTDIR when set. NULL when neither is known. */
+static char *default_prefix(void)
+{
+	const char *env = getenv("PREFIX");
+	if (env && env[0])
+		return pl_xstrdup(env);
+	char *node = find_on_path("node");
+	if (!node)
+		return NULL;
+	char *bin = parent_dir(node), *prefix = parent_dir(bin);
+	free(bin);
+	free(node);
+	const char *destdir = getenv("DESTDIR");
+	if (destdir && destdir[0]) {
+		char *j = pl_xasprintf("%s/%s", destdir, prefix);
+		free(prefix);
+		prefix = resolve_path(j);
+		free(j);
+	}
+	return prefix;
+}
+
+static int is_file(const char *dir, const char *name)
+{
+	char *p = pl_xasprintf("%s/%s", dir, name);
+	struct stat st;
+	int r = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	free(p);
+	return r;
+}
+
+static int is_dir(const char *dir, const char *name)
+{
+	char *p = pl_xasprintf("%s/%s", dir, name);
+	struct stat st;
+	int r = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	free(p);
+	return r;
+}
+
+/* Whether the package.json in root lists dir among its workspaces
+ * ("workspaces": [globs] or {"packages": [globs]}; a "!glob" excludes).
+ * The globs are matched as fnmatch(3) patterns with '/' matched only by
+ * '/' (unless "**" is in the pattern) on dir's path relative to root, and
+ * dir must hold a package.json, as for @npmcli/map-workspaces. */
+static int is_workspace_of(const char *root, const char *dir)
+{
+	size_t rl = strlen(root);
+	const char *rel = strcmp(root, "/") == 0 ? dir + 1 : dir + rl + 1;
+	if ((strcmp(root, "/") && (strncmp(dir, root, rl) || dir[rl] != '/')) ||
+	    !is_file(dir, "package.json"))
+		return 0;
+	char *pj = pl_xasprintf("%s/package.json", root);
+	json_t *doc = json_load_file(pj, 0, NULL);
+	free(pj);
+	json_t *ws = json_object_get(doc, "workspaces");
+	if (json_is_object(ws))
+		ws = json_object_get(ws, "packages");
+	int in = 0, out = 0;
+	size_t i;
+	json_t *g;
+	json_array_foreach(ws, i, g) {
+		const char *pat = json_string_value(g);
+		if (!pat)
+			continue;
+		int neg = pat[0] == '!';
+		pat += neg;
+		while (strncmp(pat, "./", 2) == 0)
+			pat += 2;
+		char *pp = pl_xstrdup(pat);
+		size_t n = strlen(pp);
+		while (n > 1 && pp[n - 1] == '/')
+			pp[--n] = 0;
+		int flags = strstr(pp, "**") ? 0 : FNM_PATHNAME;
+		if (fnmatch(pp, rel, flags) == 0)
+			*(neg ? &out : &in) = 1;
+		free(pp);
+	}
+	json_decref(doc);
+	return in && !out;
+}
+
+/* npm's localPrefix: the nearest directory, from the current one up, with
+ * a package.json or a node_modules directory (else the current one); when
+ * a package.json further up names it among its workspaces, that root. */
+static char *local_prefix(int global_mode)
+{
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	char *found = NULL;
+	for (char *p = pl_xstrdup(cwd);;) {
+		int pkg = is_file(p, "package.json");
+		if (!found && (pkg || is_dir(p, "node_modules"))) {
+			found = pl_xstrdup(p);
+			if (global_mode) {
+				free(p);
+				break;
+			}
+		} else if (found && pkg && is_workspace_of(p, found)) {
+			free(found);
+			found = p;
+			break;
+		}
+		if (strcmp(p, "/") == 0) {
+			free(p);
+			break;
+		}
+		char *up = parent_dir(p);
+		free(p);
+		p = up;
+	}
+	return found ? found : pl_xstrdup(cwd);
+}
+
+/* npm's Boolean: false for "false", "null" and a number equal to 0 ("" too:
+ * nopt reads it as the number 0). */
+static int npm_false(const char *v)
+{
+	if (!v)
+		return 0;
+	if (strcmp(v, "false") == 0 || strcmp(v, "null") == 0)
+		return 1;
+	if (!v[0])
+		return 1;
+	char *end;
+	double d = strtod(v, &end);
+	return end != v && !*end && d == 0;
+}
+
+/* Warnings printed once a process, however often the configuration is read. */
+static atomic_int warned_cafile, warned_insecure;
+
+/* The CA settings (npm's cafile wins over ca, whatever their layers; a
+ * cafile that does not exist is ignored, as npm does, with a warning). */
+static int load_tls(struct npm_config *c)
+{
+	c->insecure = npm_false(npm_config_get(c, "strict-ssl"));
+	const char *ca = npm_config_get(c, "ca");
+	if (ca && ca[0] && strcmp(ca, "null")) {
+		/* "\n" written as two characters (an unquoted value) is a newline */
+		char *pem = pl_xmalloc(strlen(ca) + 2), *o = pem;
+		for (const char *p = ca; *p; p++)
+			if (p[0] == '\\' && p[1] == 'n') {
+				*o++ = '\n';
+				p++;
+			} else {
+				*o++ = *p;
+			}
+		*o++ = '\n';
+		*o = 0;
+		c->ca_pem = pem;
+	}
+	char *cafile = path_value(npm_config_get(c, "cafile"));
+	if (!cafile)
+		return 0;
+	FILE *fp = fopen(cafile, "r");
+	if (!fp && errno == ENOENT) {
+		if (!atomic_exchange(&warned_cafile, 1))
+			fprintf(stderr, "pkgleaks: warning: npm configuration: cafile %s does not "
+					"exist: ignored (as npm does)\n", cafile);
+		free(cafile);
+		return 0;
+	}
+	if (!fp) {
+		int rc = pl_error_set(PL_EIO, "npm configuration: cafile %s: %s", cafile,
+				      strerror(errno));
+		free(cafile);
+		return rc;
+	}
+	fclose(fp);
+	free(c->ca_pem);
+	c->ca_pem = NULL;
+	c->cafile = cafile;
+	return 0;
+}
+
+/* Reads a file into a layer, unless another layer read that file. */
+static void load_layer(struct npm_config *c, enum npm_layer_id id, char *path)
+{
+	c->layer[id].file = path;
+	if (!path)
+		return;
+	for (int i = 0; i < NPM_LAYERS; i++)
+		if (i != (int)id && c->layer[i].file && strcmp(c->layer[i].file, path) == 0)
+			return;
+	(void)read_file(&c->layer[id], path);
+}
+
+/* In npm's order (@npmcli/config load()): builtin, environment, project
+ * (its place found with what is known so far), user (userconfig may be
+ * set by those), global (globalconfig, or prefix/etc/npmrc, may be set
+ * by any of them). */
 int npm_config_load(struct npm_config **out)
 {
 	struct npm_config *c = pl_xcalloc(1, sizeof(*c));
-	char *user = user_config_path();
-	if (user)
-		read_file(c, user);
-	free(user);
-	read_file(c, ".npmrc");
-	read_env(c);
+	char *npm = npm_dir();
+	load_layer(c, NPM_BUILTIN, npm ? pl_xasprintf("%s/npmrc", npm) : NULL);
+	free(npm);
+	read_env(&c->layer[NPM_ENV]);
+
+	const char *global_flag = npm_config_get(c, "global");
+	const char *location = npm_config_get(c, "location");
+	int global_mode = (global_flag && !npm_false(global_flag)) ||
+			  (location && strcmp(location, "global") == 0);
+	c->local_prefix = local_prefix(global_mode);
+
+	char *user = path_value(npm_config_get(c, "userconfig"));
+	const char *home = getenv("HOME");
+	if (!user && home && home[0]) {
+		char *h = pl_xasprintf("%s/.npmrc", home);
+		user = resolve_path(h);
+		free(h);
+	}
+	char *project = pl_xasprintf("%s%s.npmrc", c->local_prefix,
+				     strcmp(c->local_prefix, "/") ? "/" : "");
+	if (global_mode || (user && strcmp(project, user) == 0)) { /* npm skips it then */
+		free(project);
+		project = NULL;
+	}
+	load_layer(c, NPM_PROJECT, project);
+	/* the project file may name another user file */
+	char *user2 = path_value(npm_config_get(c, "userconfig"));
+	if (user2) {
+		free(user);
+		user = user2;
+	}
+	load_layer(c, NPM_USER, user);
+
+	char *global = path_value(npm_config_get(c, "globalconfig"));
+	if (!global) {
+		char *prefix = path_value(npm_config_get(c, "prefix"));
+		if (!prefix)
+			prefix = default_prefix();
+		global = prefix ? pl_xasprintf("%s/etc/npmrc", prefix) : NULL;
+		free(prefix);
+	}
+	load_layer(c, NPM_GLOBAL, global);
+
+	int rc = load_tls(c);
+	if (rc < 0) {
+		npm_config_free(c);
+		*out = NULL;
+		return rc;
+	}
 	*out = c;
 	return 0;
 }
@@ -284,8 +705,9 @@ int pl_npm_registry_find(const char *flag, char **out)
 		return pl_error_set(
 			PL_ENOTFOUND,
 			"no npm registry is configured: pass --registry URL, set "
-			"npm_config_registry=URL, or put a registry=URL line in ./.npmrc "
-			"or ~/.npmrc (pkgleaks has no default registry)");
+			"npm_config_registry=URL, or put a registry=URL line in the project's "
+			".npmrc, ~/.npmrc or the global npmrc (pkgleaks has no default "
+			"registry; pkgleaks npm --help says where each is)");
 	return 0;
 }
 
@@ -356,10 +778,12 @@ static const char *cred(const struct npm_config *c, const char *dart, const char
 	return v && v[0] ? v : NULL;
 }
 
+/* npm-registry-fetch's hasAuth: a client certificate counts. */
 static int has_auth(const struct npm_config *c, const char *dart)
 {
 	return cred(c, dart, "_authToken") || cred(c, dart, "_auth") ||
-	       (cred(c, dart, "username") && cred(c, dart, "_password"));
+	       (cred(c, dart, "username") && cred(c, dart, "_password")) ||
+	       (cred(c, dart, "certfile") && cred(c, dart, "keyfile"));
 }
 
 /* The longest nerf dart prefix of url's with a credential (npm's
@@ -384,6 +808,18 @@ static char *dart_with_auth(const struct npm_config *c, const char *url)
 	return NULL;
 }
 
+static int same_origin(const char *a, const char *b);
+
+/* The dart whose credentials a request to url gets: its own longest with
+ * any, else (url on registry's scheme, host and port) the registry's. */
+static char *request_dart(const struct npm_config *c, const char *url, const char *registry)
+{
+	char *dart = dart_with_auth(c, url);
+	if (!dart && registry && same_origin(url, registry))
+		dart = dart_with_auth(c, registry);
+	return dart;
+}
+
 static char *header_for(const struct npm_config *c, const char *dart)
 {
 	const char *token = cred(c, dart, "_authToken");
@@ -393,6 +829,8 @@ static char *header_for(const struct npm_config *c, const char *dart)
 	if (auth)
 		return pl_xasprintf("Basic %s", auth);
 	const char *user = cred(c, dart, "username"), *pass64 = cred(c, dart, "_password");
+	if (!user || !pass64) /* a client certificate only */
+		return NULL;
 	size_t plen;
 	unsigned char *pass = pl_base64_decode(pass64, strlen(pass64), 1, &plen);
 	if (!pass)
@@ -427,9 +865,7 @@ char *npm_config_auth(const struct npm_config *c, const char *url, const char *r
 {
 	if (!c || !url)
 		return NULL;
-	char *dart = dart_with_auth(c, url);
-	if (!dart && registry && same_origin(url, registry))
-		dart = dart_with_auth(c, registry);
+	char *dart = request_dart(c, url, registry);
 	if (!dart)
 		return NULL;
 	char *h = header_for(c, dart);
@@ -441,4 +877,29 @@ char *npm_config_auth(const struct npm_config *c, const char *url, const char *r
 			return NULL;
 		}
 	return h;
+}
+
+
+void npm_config_tls(const struct npm_config *c, const char *url, const char *registry,
+		    struct pl_http_tls *out)
+{
+	*out = (struct pl_http_tls){0};
+	if (!c || !url)
+		return;
+	out->cafile = c->cafile;
+	out->ca_pem = c->ca_pem;
+	out->insecure = c->insecure;
+	if (c->insecure && strncasecmp(url, "https:", 6) == 0 &&
+	    !atomic_exchange(&warned_insecure, 1))
+		fprintf(stderr, "pkgleaks: warning: strict-ssl=false (npm configuration, %s): "
+				"the TLS certificates of npm registries are not verified\n",
+			npm_config_where(c, "strict-ssl"));
+	char *dart = request_dart(c, url, registry);
+	if (dart) {
+		out->certfile = cred(c, dart, "certfile");
+		out->keyfile = cred(c, dart, "keyfile");
+		if (!out->certfile || !out->keyfile)
+			out->certfile = out->keyfile = NULL;
+	}
+	free(dart);
 }

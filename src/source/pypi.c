@@ -172,7 +172,7 @@ static int via_json(struct pypi_read *r)
 	free(path);
 	json_t *doc;
 	struct pl_http_info info;
-	int rc = pl_fetch_json(r->f, url, "application/json", NULL, NULL, &doc, &info);
+	int rc = pl_fetch_json(r->f, url, "application/json", NULL, NULL, NULL, &doc, &info);
 	free(url);
 	pl_http_info_release(&info);
 	if (rc < 0)
@@ -290,7 +290,7 @@ static int via_simple(struct pypi_read *r)
 	free(path);
 	json_t *doc;
 	struct pl_http_info info;
-	int rc = pl_fetch_json(r->f, url, PEP691, NULL, NULL, &doc, &info);
+	int rc = pl_fetch_json(r->f, url, PEP691, NULL, NULL, NULL, &doc, &info);
 	pl_http_info_release(&info);
 	if (rc == 0) {
 		json_t *files = json_object_get(doc, "files");
@@ -356,7 +356,7 @@ int pl_pypi_index(struct pl_fetch *f, const char *etag, struct pypi_index *out)
 	char *url = simple_url(fetch_options(f)->index_url, "");
 	json_t *doc;
 	struct pl_http_info info;
-	int rc = pl_fetch_json(f, url, PEP691, etag, NULL, &doc, &info);
+	int rc = pl_fetch_json(f, url, PEP691, etag, NULL, NULL, &doc, &info);
 	free(url);
 	out->etag = info.etag;
 	out->serial = info.serial;

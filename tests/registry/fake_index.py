@@ -4,6 +4,7 @@
     fake_index.py --root DIR [--port-file F] [--log F] [--faults F] [--pypi-all]
                   [--require-auth VALUE] [--files-port-file F [--tarballs-on-main]]
                   [--all-docs-max N] [--all-docs-no-startkey]
+                  [--tls-cert F --tls-key F [--tls-client-ca F]]
 
 Serves every package file under DIR (real ones from the shared corpus, or
 generated ones) through the APIs pkgleaks reads, on 127.0.0.1 (port 0 =
@@ -26,6 +27,13 @@ URLs point at it (unless --tarballs-on-main): a tarball on another host
 than the registry. --all-docs-max N: _all_docs pages hold at most N rows
 whatever the limit asked; --all-docs-no-startkey: _all_docs ignores startkey
 (every page is the first).
+
+--tls-cert F --tls-key F: both listeners speak HTTPS with that certificate
+(PEM), and the URLs they give are https://. --tls-client-ca F: the main
+listener requires a client certificate signed by a CA of F (the handshake
+fails without one); the files listener asks for one but does without.
+Each log row says which client certificate came (cert: its subject's CN,
+or null); a failed handshake is logged as a row with path "" and tls_error.
 
 *.tgz files are npm packages, every other file belongs to a PyPI project
 (--pypi-all lists the npm tarballs on PyPI too). Project and version come
@@ -63,6 +71,7 @@ import io
 import json
 import os
 import re
+import ssl
 import sys
 import threading
 import time
@@ -217,6 +226,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def setup(self):
+        # The TLS handshake here, in the request's thread, not in accept().
+        if isinstance(self.request, ssl.SSLSocket):
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError) as e:
+                self.command, self.path, self.headers = None, "", {}
+                self.log_request_line(0, {"tls_error": str(e)})
+                # Closed at once, the client may find the connection gone
+                # before it reads the alert that says why.
+                time.sleep(0.3)
+                raise
+        super().setup()
+
+    def client_cert(self):
+        if not isinstance(self.request, ssl.SSLSocket):
+            return None
+        cert = self.request.getpeercert()
+        for rdn in (cert or {}).get("subject", ()):
+            for k, v in rdn:
+                if k == "commonName":
+                    return v
+        return None
+
     def log_request_line(self, status, extra=None):
         if not self.server.log:
             return
@@ -224,6 +257,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                "range": self.headers.get("Range"), "ua": self.headers.get("User-Agent"),
                "inm": self.headers.get("If-None-Match"), "peer": self.client_address[1],
                "auth": self.headers.get("Authorization"), "server": self.server.role,
+               "cert": self.client_cert(),
                "start": getattr(self, "started", None), "time": time.time()}
         if extra:
             row.update(extra)
@@ -260,8 +294,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "redirect" and self.server.files_server:
             fs = self.server.files_server
             self.send_response(302)
-            self.send_header("Location", "http://%s:%d%s" % (fs.server_address[0],
-                                                            fs.server_address[1], self.path))
+            self.send_header("Location", "%s://%s:%d%s" % (fs.scheme, fs.server_address[0],
+                                                          fs.server_address[1], self.path))
             self.send_header("Content-Length", "0")
             self.end_headers()
             self.log_request_line(302)
@@ -321,8 +355,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def file_url(self, f, server=None):
         srv = server or self.server
-        return "http://%s:%d/files/%d/%s" % (srv.server_address[0], srv.server_address[1],
-                                            f.id, urllib.parse.quote(f.filename))
+        return "%s://%s:%d/files/%d/%s" % (srv.scheme, srv.server_address[0],
+                                          srv.server_address[1], f.id,
+                                          urllib.parse.quote(f.filename))
 
     def serve_file(self, path, fault):
         m = re.match(r"^/files/(\d+)/(.+)$", path)
@@ -512,6 +547,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    scheme = "http"
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            super().handle_error(request, client_address)
+
+
+def use_tls(srv, a, client_cert):
+    """Wraps the listener: HTTPS, and client certificates asked (optional)
+    or required."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.tls_cert, a.tls_key)
+    if a.tls_client_ca:
+        ctx.load_verify_locations(a.tls_client_ca)
+        ctx.verify_mode = client_cert
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+    srv.scheme = "https"
 
 
 def main():
@@ -527,13 +579,20 @@ def main():
     ap.add_argument("--tarballs-on-main", action="store_true")
     ap.add_argument("--all-docs-max", type=int, default=1 << 30)
     ap.add_argument("--all-docs-no-startkey", action="store_true")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-client-ca")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.index = Index(a.root, a.pypi_all)
     srv.role, srv.require_auth, srv.files_server = "main", a.require_auth, None
+    if a.tls_cert:
+        use_tls(srv, a, ssl.CERT_REQUIRED)
     if a.files_port_file:
         fs = Server(("127.0.0.1", 0), Handler)
         fs.index, fs.role, fs.require_auth, fs.files_server = srv.index, "files", None, None
+        if a.tls_cert:
+            use_tls(fs, a, ssl.CERT_OPTIONAL)
         srv.files_server = fs
         threading.Thread(target=fs.serve_forever, daemon=True).start()
     srv.tarball_server = None if a.tarballs_on_main else srv.files_server
