@@ -7,7 +7,7 @@ set -eu
 BUILD_PKGS="build-essential meson ninja-build pkg-config \
 libhyperscan-dev libpcre2-dev libarchive-dev libyaml-dev libjansson-dev \
 libisal-dev libssl-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev liblz4-dev libacl1-dev \
-nettle-dev libxml2-dev \
+nettle-dev \
 libcurl4-openssl-dev libmariadb-dev libhiredis-dev libpq-dev librabbitmq-dev libmongoc-dev \
 libsqlite3-dev python3"
 # What the tests add (make check): sanitizers, archive tools for fixtures,

@@ -58,33 +58,18 @@ struct scan {
 	struct pl_views *out;
 };
 
-/* Finds the next run of >= PL_BASE64_MIN_RUN alphabet bytes at or after
- * from: [*s, *e). Scalar: a run that long covers every
- * PL_BASE64_MIN_RUN-th byte, so only those are tested, and a run is
- * extended around a hit. */
-static int scalar_next_run(const unsigned char *d, size_t len, size_t from, size_t *s, size_t *e)
+/* The alphabet run holding d[a, b), grown both ways but not before from:
+ * [*s, *e). Whether it is long enough to decode. */
+static int grow_run(const unsigned char *d, size_t len, size_t from, size_t a, size_t b,
+		    size_t *s, size_t *e)
 {
-	size_t p = from + PL_BASE64_MIN_RUN - 1;
-	while (p < len) {
-		if (!b64[d[p]]) {
-			p += PL_BASE64_MIN_RUN;
-			continue;
-		}
-		size_t a = p, b = p + 1;
-		while (a > from && b64[d[a - 1]])
-			a--;
-		while (b < len && b64[d[b]])
-			b++;
-		if (b - a >= PL_BASE64_MIN_RUN) {
-			*s = a;
-			*e = b;
-			return 1;
-		}
-		/* d[b] ends a run: the next one ends at b + MIN_RUN or later. */
-		from = b;
-		p = b + PL_BASE64_MIN_RUN;
-	}
-	return 0;
+	while (a > from && b64[d[a - 1]])
+		a--;
+	while (b < len && b64[d[b]])
+		b++;
+	*s = a;
+	*e = b;
+	return b - a >= PL_BASE64_MIN_RUN;
 }
 
 #if defined(__SSE2__)
@@ -112,47 +97,67 @@ static inline unsigned alphabet_mask16(const unsigned char *p)
 	return (unsigned)_mm_movemask_epi8(m);
 }
 
-static inline uint64_t alphabet_mask64(const unsigned char *p)
+/* Bit i set when p[i] is in '+'..'z', a range that holds the whole alphabet
+ * but not spaces, quotes, parentheses, braces or line ends: one compare
+ * rules out most blocks of text. */
+static inline unsigned rough_mask16(const unsigned char *p)
 {
-	return (uint64_t)alphabet_mask16(p) | (uint64_t)alphabet_mask16(p + 16) << 16 |
-	       (uint64_t)alphabet_mask16(p + 32) << 32 | (uint64_t)alphabet_mask16(p + 48) << 48;
+	return (unsigned)_mm_movemask_epi8(
+		in_range(_mm_loadu_si128((const __m128i *)(const void *)p), '+', 'z'));
 }
 
-/* Whether the 64 bytes of mask m, after `run` alphabet bytes, hold or
- * finish a run of PL_BASE64_MIN_RUN (32): bit i of m32 is set when bits i
- * to i + 31 of m all are. */
-static int has_long_run(uint64_t m, size_t run)
+/* Whether one of the four 16-byte blocks at p is all in the rough range:
+ * 64 bytes judged with one branch. */
+static inline int any_rough_block(const unsigned char *p)
 {
-	if (m == ~(uint64_t)0)
-		return 1;
-	if (run + (size_t)__builtin_ctzll(~m) >= PL_BASE64_MIN_RUN)
-		return 1;
-	uint64_t m32 = m & m >> 1;
-	m32 &= m32 >> 2;
-	m32 &= m32 >> 4;
-	m32 &= m32 >> 8;
-	m32 &= m32 >> 16;
-	return m32 != 0;
+	return (rough_mask16(p) == 0xffff) | (rough_mask16(p + 16) == 0xffff) |
+	       (rough_mask16(p + 32) == 0xffff) | (rough_mask16(p + 48) == 0xffff);
 }
 
-/* Classifies 64 bytes at a time without a branch per byte; the scalar
- * search then only runs where a long run is known to be. */
+/* A run of PL_BASE64_MIN_RUN (32) holds a whole 16-byte block at from + 16k
+ * for some k: only blocks that are all alphabet (first by the rough range,
+ * then exactly) are looked at more closely, byte by byte around them. The
+ * run found is the same as the scalar search's: the first one, its start
+ * not before from. */
 static int next_run(const unsigned char *d, size_t len, size_t from, size_t *s, size_t *e)
 {
-	size_t i = from, run = 0; /* alphabet bytes just before d[i] */
-	for (; len - i >= 64; i += 64) {
-		uint64_t m = alphabet_mask64(d + i);
-		if (has_long_run(m, run))
-			return scalar_next_run(d, len, i - run, s, e);
-		run = (size_t)__builtin_clzll(~m); /* m is not all ones here */
+	for (size_t i = from; i + 16 <= len; i += 16) {
+		if (i + 64 <= len && !any_rough_block(d + i)) {
+			i += 48; /* with the loop's 16: the next four blocks */
+			continue;
+		}
+		if (rough_mask16(d + i) != 0xffff || alphabet_mask16(d + i) != 0xffff)
+			continue;
+		if (grow_run(d, len, from, i, i + 16, s, e))
+			return 1;
+		/* d[*e] ends this run: the next one starts after it. */
+		from = *e;
+		i = *e - 16; /* the loop adds 16: the next block starts at *e */
 	}
-	return scalar_next_run(d, len, i - run, s, e);
+	return 0;
 }
 #else
+/* Finds the next run of >= PL_BASE64_MIN_RUN alphabet bytes at or after
+ * from: [*s, *e). Scalar: a run that long covers every
+ * PL_BASE64_MIN_RUN-th byte, so only those are tested, and a run is
+ * extended around a hit. */
 static int next_run(const unsigned char *d, size_t len, size_t from, size_t *s, size_t *e)
 {
-	return scalar_next_run(d, len, from, s, e);
+	size_t p = from + PL_BASE64_MIN_RUN - 1;
+	while (p < len) {
+		if (!b64[d[p]]) {
+			p += PL_BASE64_MIN_RUN;
+			continue;
+		}
+		if (grow_run(d, len, from, p, p + 1, s, e))
+			return 1;
+		/* d[*e] ends a run: the next one ends at *e + MIN_RUN or later. */
+		from = *e;
+		p = *e + PL_BASE64_MIN_RUN;
+	}
+	return 0;
 }
+
 #endif
 
 static int prefix_ci(const unsigned char *p, size_t n, const char *lit)
@@ -226,7 +231,9 @@ static size_t b64_decode(const unsigned char *src, size_t n, unsigned char *o)
  * of one repeated letter decodes to a repeated valid 3-byte sequence. */
 static int mostly_text(const unsigned char *t, size_t n)
 {
-	size_t bad = 0, ascii = 0;
+	/* Most runs tried are identifiers or binary, which decode to noise:
+	 * stop as soon as the bad bytes pass the share allowed. */
+	size_t bad = 0, ascii = 0, max_bad = n * (100 - MIN_TEXT_PERCENT) / 100;
 	for (size_t i = 0; i < n;) {
 		unsigned char c = t[i];
 		size_t k = 1;
@@ -236,9 +243,11 @@ static int mostly_text(const unsigned char *t, size_t n)
 			ascii++;
 		else if (!(k = pl_utf8_seq_len(t + i, n - i)))
 			bad++, k = 1;
+		if (bad > max_bad)
+			return 0;
 		i += k;
 	}
-	return bad * 100 <= n * (100 - MIN_TEXT_PERCENT) && ascii * 100 >= n * MIN_ASCII_PERCENT;
+	return ascii * 100 >= n * MIN_ASCII_PERCENT;
 }
 
 /* Whether the first bytes of the run decode to text (cheap rejection of

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "decode/decode_int.h"
+#include "decode/find.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -29,15 +30,12 @@ static void append(struct pl_buf *b, const void *data, size_t n)
 static size_t literal_end(const unsigned char *s, size_t len, size_t i)
 {
 	unsigned char q = s[i];
-	for (size_t j = i + 1; j < len; j++) {
+	for (size_t j = i + 1; (j = pl_find_any3(s, len, j, q, '\\', '\n')) < len; j++) {
 		if (s[j] == '\\') {
-			j++;
+			j++; /* the escaped byte */
 			continue;
 		}
-		if (s[j] == q)
-			return j + 1;
-		if (s[j] == '\n')
-			return 0;
+		return s[j] == q ? j + 1 : 0;
 	}
 	return 0;
 }
@@ -82,36 +80,10 @@ static size_t join_chain(const unsigned char *s, size_t len, size_t i, size_t e,
 	return e;
 }
 
-/* The next quote at or after i, without rescanning: memchr finds each kind
- * once per occurrence, whereas searching both from every position again
- * would be quadratic in a blob that lacks one kind. */
-struct quote_scan {
-	const unsigned char *s;
-	size_t len;
-	size_t next[2]; /* the next ' and " at or after the last position asked; len: none */
-};
-
-static void quote_scan_init(struct quote_scan *q, const unsigned char *s, size_t len)
+/* The next quote of either kind at or after i (len: none). */
+static size_t next_quote(const unsigned char *s, size_t len, size_t i)
 {
-	q->s = s;
-	q->len = len;
-	static const unsigned char kinds[2] = {'\'', '"'};
-	for (int k = 0; k < 2; k++) {
-		const unsigned char *p = len ? memchr(s, kinds[k], len) : NULL;
-		q->next[k] = p ? (size_t)(p - s) : len;
-	}
-}
-
-static size_t next_quote(struct quote_scan *q, size_t i)
-{
-	static const unsigned char kinds[2] = {'\'', '"'};
-	for (int k = 0; k < 2; k++) {
-		if (q->next[k] >= i)
-			continue;
-		const unsigned char *p = i < q->len ? memchr(q->s + i, kinds[k], q->len - i) : NULL;
-		q->next[k] = p ? (size_t)(p - q->s) : q->len;
-	}
-	return q->next[0] < q->next[1] ? q->next[0] : q->next[1];
+	return pl_find_any3(s, len, i, '\'', '"', '"');
 }
 
 /* Where the view's joined chains are, to keep only their lines. */
@@ -152,10 +124,8 @@ int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 	pl_buf_init(&b, len + 1);
 	size_t i = 0;
 	struct spans sp = {0};
-	struct quote_scan qs;
-	quote_scan_init(&qs, s, len);
 	while (i < len) {
-		size_t at = next_quote(&qs, i);
+		size_t at = next_quote(s, len, i);
 		append(&b, s + i, at - i);
 		if (at >= len)
 			break;
@@ -187,9 +157,7 @@ int pl_decode_concat(const unsigned char *s, size_t len, struct pl_views *out)
 
 int pl_decode_has_concat(const unsigned char *s, size_t len)
 {
-	struct quote_scan qs;
-	quote_scan_init(&qs, s, len);
-	for (size_t i = next_quote(&qs, 0); i + 1 < len; i = next_quote(&qs, i + 1)) {
+	for (size_t i = next_quote(s, len, 0); i + 1 < len; i = next_quote(s, len, i + 1)) {
 		size_t e = literal_end(s, len, i);
 		if (e && next_literal(s, len, e, s[i]))
 			return 1;

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "decode/decode_int.h"
+#include "decode/find.h"
 #include "util/alloc.h"
 
 int pl_json_name(const char *path)
@@ -22,7 +23,7 @@ int pl_json_name(const char *path)
 	size_t n = strlen(path);
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		size_t k = strlen(suffixes[i]);
-		if (n >= k && strcasecmp(path + n - k, suffixes[i]) == 0)
+		if (n >= k && path[n - k] == '.' && strcasecmp(path + n - k, suffixes[i]) == 0)
 			return 1;
 	}
 	return 0;
@@ -127,41 +128,17 @@ static size_t unescape(const unsigned char *s, size_t avail, unsigned char *o, s
 	}
 }
 
-/* Next positions of the bytes that end a plain stretch of a literal; each
- * memchr is redone only once passed, so a long literal costs one pass of
- * each, not one per escape. */
-struct specials {
-	size_t quote, backslash, newline;
-};
-
-static size_t find_from(const unsigned char *s, size_t len, size_t j, int c, size_t *cached)
-{
-	if (*cached < j || *cached == (size_t)-1) {
-		const unsigned char *p = memchr(s + j, c, len - j);
-		*cached = p ? (size_t)(p - s) : len;
-	}
-	return *cached;
-}
-
-static size_t next_special(const unsigned char *s, size_t len, size_t j, struct specials *sp)
-{
-	size_t q = find_from(s, len, j, '"', &sp->quote);
-	size_t b = find_from(s, len, j, '\\', &sp->backslash);
-	size_t n = find_from(s, len, j, '\n', &sp->newline);
-	size_t m = q < b ? q : b;
-	return m < n ? m : n;
-}
-
 /* Copies the literal whose opening quote is s[*i] to o, unescaped; leaves
  * *i after its closing quote (or at the line end that cut it short, so one
  * stray quote cannot swallow the rest of the file). Returns bytes written. */
 static size_t copy_literal(const unsigned char *s, size_t len, size_t *i, unsigned char *o,
-			   struct specials *sp, size_t *escapes)
+			   size_t *escapes)
 {
 	size_t j = *i + 1, w = 1;
 	o[0] = '"';
 	while (j < len) {
-		size_t k = next_special(s, len, j, sp);
+		/* The bytes that end a plain stretch of the literal. */
+		size_t k = pl_find_any3(s, len, j, '"', '\\', '\n');
 		memcpy(o + w, s + j, k - j);
 		w += k - j;
 		j = k;
@@ -187,14 +164,13 @@ int pl_json_views(const unsigned char *d, size_t len, struct pl_views *out)
 		return 0; /* the view would equal the raw text */
 	unsigned char *text = pl_xmalloc(len + 1);
 	size_t w = 0, escapes = 0;
-	struct specials sp = {(size_t)-1, (size_t)-1, (size_t)-1};
 	for (size_t i = 0; i < len;) {
-		size_t at = find_from(d, len, i, '"', &sp.quote);
+		size_t at = pl_find_any3(d, len, i, '"', '"', '"');
 		memcpy(text + w, d + i, at - i);
 		w += at - i;
 		i = at;
 		if (i < len)
-			w += copy_literal(d, len, &i, text + w, &sp, &escapes);
+			w += copy_literal(d, len, &i, text + w, &escapes);
 	}
 	text[w] = '\0';
 	if (!escapes) {

@@ -6,6 +6,7 @@
 #include "pkgleaks/error.h"
 #include "scan/scan_int.h"
 #include "util/alloc.h"
+#include "util/cpu.h"
 #include "match/inspect.h"
 #include "util/escape.h"
 
@@ -21,8 +22,12 @@ struct hit {
 
 struct pl_chunker {
 	struct pl_matcher *matcher;
-	char *buf; /* PL_CHUNK_SIZE + PL_CHUNK_OVERLAP */
+	char *buf; /* PL_CHUNK_SIZE + PL_CHUNK_OVERLAP: a stream's chunks are read here */
 	size_t len;
+	/* The chunk being matched: buf, or text already in memory (a view, a
+	 * buffered blob, a blob that is all head), matched where it lies. */
+	const char *text;
+	size_t text_len;
 	struct hit *hits;
 	size_t nhits, cap_hits;
 	/* Position of buf[0] in the blob. */
@@ -120,7 +125,7 @@ static void record_secret(struct pl_chunker *c, const struct hit *h, const char 
 static void record(struct pl_chunker *c, const struct hit *h, size_t line_start,
 		   uint64_t line, uint64_t column)
 {
-	const char *s = c->buf + h->secret_start;
+	const char *s = c->text + h->secret_start;
 	size_t n = h->secret_end - h->secret_start;
 	char *joined = NULL;
 	if (h->part2_end > h->part2_start) {
@@ -129,7 +134,7 @@ static void record(struct pl_chunker *c, const struct hit *h, size_t line_start,
 		joined = pl_xmalloc(n + 1 + n2);
 		memcpy(joined, s, n);
 		joined[n] = ':';
-		memcpy(joined + n + 1, c->buf + h->part2_start, n2);
+		memcpy(joined + n + 1, c->text + h->part2_start, n2);
 		s = joined;
 		n += 1 + n2;
 	}
@@ -158,12 +163,12 @@ static void record_secret(struct pl_chunker *c, const struct hit *h, const char 
 		pl_fingerprint(h->rule->id, s, n, f->fingerprint);
 		size_t from = h->secret_start - line_start > PL_CONTEXT ? h->secret_start - PL_CONTEXT
 									: line_start;
-		f->before = pl_escape(c->buf + from, h->secret_start - from);
+		f->before = pl_escape(c->text + from, h->secret_start - from);
 		size_t to = h->secret_end;
-		while (to < c->len && to - h->secret_end < PL_CONTEXT && c->buf[to] != '\n' &&
-		       c->buf[to] != '\r')
+		while (to < c->text_len && to - h->secret_end < PL_CONTEXT && c->text[to] != '\n' &&
+		       c->text[to] != '\r')
 			to++;
-		f->after = pl_escape(c->buf + h->secret_end, to - h->secret_end);
+		f->after = pl_escape(c->text + h->secret_end, to - h->secret_end);
 		PL_GROW(c->found, c->cap_found, c->nfound + 1);
 		c->found[c->nfound++] = f;
 	}
@@ -216,13 +221,13 @@ static void resolve_hits(struct pl_chunker *c)
 	for (size_t i = 0; i < c->nhits; i++) {
 		const struct hit *h = &c->hits[i];
 		while (pos < h->secret_start) {
-			const char *nl = memchr(c->buf + pos, '\n', h->secret_start - pos);
+			const char *nl = memchr(c->text + pos, '\n', h->secret_start - pos);
 			if (!nl) {
 				pos = h->secret_start;
 				break;
 			}
 			line++;
-			pos = (size_t)(nl - c->buf) + 1;
+			pos = (size_t)(nl - c->text) + 1;
 			line_start = pos;
 			at_buf_start = 0;
 		}
@@ -234,10 +239,10 @@ static void resolve_hits(struct pl_chunker *c)
 	c->nhits = 0;
 }
 
-/* Advances the line/column of buf[0] past the first n bytes. */
+/* Advances the line/column of the chunk's start past its first n bytes. */
 static void advance(struct pl_chunker *c, size_t n)
 {
-	const char *p = c->buf, *end = c->buf + n, *last = NULL, *nl;
+	const char *p = c->text, *end = c->text + n, *last = NULL, *nl;
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
 		c->line++;
 		last = nl;
@@ -246,19 +251,54 @@ static void advance(struct pl_chunker *c, size_t n)
 	c->column = last ? (uint64_t)(end - last) : c->column + n;
 }
 
-static int match_chunk(struct pl_chunker *c, int final)
+/* Matches text[0, len) as one chunk; unless it is the last, matches starting
+ * in its final PL_CHUNK_OVERLAP bytes are left to the next chunk, and the
+ * line/column move to where that one starts: *done bytes on. */
+static int match_text(struct pl_chunker *c, const char *text, size_t len, int final,
+		      size_t *done)
 {
-	size_t report_to = final ? c->len : c->len - PL_CHUNK_OVERLAP;
-	int rc = pl_matcher_scan(c->matcher, c->buf, c->len, 0, report_to, on_match, c);
+	size_t report_to = final ? len : len - PL_CHUNK_OVERLAP;
+	c->text = text;
+	c->text_len = len;
+	int rc = pl_matcher_scan(c->matcher, text, len, 0, report_to, on_match, c);
+	pl_cpu_clear_upper(); /* Hyperscan's AVX-512 code, like ISA-L's */
 	if (rc < 0)
 		return rc;
 	resolve_hits(c);
-	if (!final) {
+	if (!final)
 		advance(c, report_to);
-		memmove(c->buf, c->buf + report_to, c->len - report_to);
-		c->len -= report_to;
-	}
+	*done = report_to;
 	return 0;
+}
+
+static int match_chunk(struct pl_chunker *c, int final)
+{
+	size_t done;
+	int rc = match_text(c, c->buf, c->len, final, &done);
+	if (rc < 0 || final)
+		return rc;
+	memmove(c->buf, c->buf + done, c->len - done);
+	c->len -= done;
+	return 0;
+}
+
+/* Text already in memory is matched where it lies, chunk by chunk as a
+ * stream would be (same overlap), without a copy into buf. */
+static int match_memory(struct pl_chunker *c, const char *text, size_t len)
+{
+	const size_t cap = PL_CHUNK_SIZE + PL_CHUNK_OVERLAP;
+	c->line = 1;
+	c->column = 1;
+	c->nhits = 0;
+	for (size_t off = 0;;) {
+		size_t n = len - off < cap ? len - off : cap, done;
+		int final = off + n == len;
+		if (match_text(c, text + off, n, final, &done) < 0)
+			return -1;
+		if (final)
+			return 0;
+		off += done;
+	}
 }
 
 void pl_chunker_begin(struct pl_chunker *c)
@@ -318,6 +358,25 @@ void pl_chunker_end(struct pl_chunker *c, const char *source, const char *path,
 	c->overflow = 0;
 }
 
+/* A blob whose end is known (text[0, len) is all of it): matched where it
+ * lies. failed: the read that met its end failed; that error is returned,
+ * after what was read has been matched (findings so far count). */
+static int match_all(struct pl_chunker *c, const char *text, size_t len, int failed)
+{
+	char saved[1024];
+	snprintf(saved, sizeof(saved), "%s", failed ? pl_error_message() : "");
+	size_t done;
+	int rc = len ? match_text(c, text, len, 1, &done) : 0;
+	if (failed) {
+		pl_error_set(PL_EIO, "%s", saved);
+		return -1;
+	}
+	return rc;
+}
+
+/* The first read of the rest goes where it would land after the head; when
+ * the stream is already over (most members of a package fit in the head),
+ * the head is matched where it lies and never copied. */
 static int feed(struct pl_chunker *c, const unsigned char *head, size_t headlen,
 		struct pl_stream *rest, uint64_t *bytes)
 {
@@ -326,17 +385,21 @@ static int feed(struct pl_chunker *c, const unsigned char *head, size_t headlen,
 	c->column = 1;
 	c->nhits = 0;
 	c->len = 0;
-	int rc = 0, eof = 0;
 	/* The head is at most the walker's sniff size, far below one chunk. */
 	if (headlen > cap)
 		headlen = cap;
+	*bytes += headlen;
+	ssize_t first = rest && headlen < cap ? rest->read(rest->ctx, c->buf + headlen, cap - headlen) : 0;
+	if (first <= 0)
+		return match_all(c, (const char *)head, headlen, first < 0);
 	if (headlen)
 		memcpy(c->buf, head, headlen);
-	c->len = headlen;
-	*bytes += headlen;
+	c->len = headlen + (size_t)first;
+	*bytes += (uint64_t)first;
+	int rc = 0, eof = 0;
 	while (rc == 0 && !eof) {
 		while (c->len < cap) {
-			ssize_t n = rest ? rest->read(rest->ctx, c->buf + c->len, cap - c->len) : 0;
+			ssize_t n = rest->read(rest->ctx, c->buf + c->len, cap - c->len);
 			if (n <= 0) {
 				eof = 1;
 				rc = n < 0 ? -1 : 0;
@@ -364,19 +427,12 @@ int pl_chunker_feed_stream(struct pl_chunker *c, const unsigned char *head, size
 	return feed(c, head, headlen, rest, bytes);
 }
 
-struct mem_src {
-	const char *data;
-	size_t len, pos;
-};
-
-static ssize_t mem_read(void *ctx, void *buf, size_t n)
+int pl_chunker_feed_memory(struct pl_chunker *c, const char *text, size_t len, uint64_t *bytes)
 {
-	struct mem_src *m = ctx;
-	if (n > m->len - m->pos)
-		n = m->len - m->pos;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
+	c->encoding = "";
+	c->fixed_line = c->fixed_column = 0;
+	*bytes += len;
+	return match_memory(c, text, len);
 }
 
 int pl_chunker_feed_view(struct pl_chunker *c, const struct pl_view *v)
@@ -384,10 +440,7 @@ int pl_chunker_feed_view(struct pl_chunker *c, const struct pl_view *v)
 	c->encoding = v->encoding;
 	c->fixed_line = v->line;
 	c->fixed_column = v->column;
-	struct mem_src m = {v->text, v->len, 0};
-	struct pl_stream s = {.read = mem_read, .ctx = &m};
-	uint64_t bytes = 0;
-	int rc = feed(c, NULL, 0, &s, &bytes);
+	int rc = match_memory(c, v->text, v->len);
 	c->encoding = "";
 	c->fixed_line = c->fixed_column = 0;
 	return rc;

@@ -236,11 +236,13 @@ static int scan_buffered(struct file_ctx *fc, const char *path, struct pl_buf *b
 	struct pl_views vs = {0};
 	if (whole == 1 && decode && pl_decode_views(blob_name(fc, path), data, b->len, &vs) < 0)
 		emit_error(fc, path, pl_error_message());
-	if (whole != 1 || !decode ||
-	    !(pl_decode_replaces_raw(data, b->len) || pl_views_cover_raw(blob_name(fc, path), &vs)))
-		rc = pl_chunker_feed_stream(fc->chunker, NULL, 0, &s, n) < 0 ? -1 : 0;
-	else
+	if (whole == 1 && decode &&
+	    (pl_decode_replaces_raw(data, b->len) || pl_views_cover_raw(blob_name(fc, path), &vs)))
 		*n += b->len;
+	else if (whole == 1)
+		rc = pl_chunker_feed_memory(fc->chunker, (const char *)data, b->len, n);
+	else
+		rc = pl_chunker_feed_stream(fc->chunker, NULL, 0, &s, n) < 0 ? -1 : 0;
 	for (size_t i = 0; rc == 0 && i < vs.n; i++)
 		rc = pl_chunker_feed_view(fc->chunker, &vs.v[i]);
 	pl_views_release(&vs);

@@ -41,6 +41,9 @@ void pl_chunker_begin(struct pl_chunker *c);
  * *bytes. -1 when reading failed (message set). */
 int pl_chunker_feed_stream(struct pl_chunker *c, const unsigned char *head, size_t headlen,
 			   struct pl_stream *rest, uint64_t *bytes);
+/* Matches raw text that is all in memory, where it lies (no copy); adds len
+ * to *bytes. */
+int pl_chunker_feed_memory(struct pl_chunker *c, const char *text, size_t len, uint64_t *bytes);
 /* Matches one decoded view (decode/decode.h); positions follow its rules. */
 int pl_chunker_feed_view(struct pl_chunker *c, const struct pl_view *v);
 void pl_chunker_end(struct pl_chunker *c, const char *source, const char *path,

@@ -6,6 +6,7 @@
 
 #include "pkgleaks/error.h"
 #include "util/alloc.h"
+#include "util/cpu.h"
 #include "walk/walk.h"
 
 #define GUNZIP_IN_SIZE (128 * 1024)
@@ -101,6 +102,7 @@ static ssize_t gunzip_read(void *ctx, void *buf, size_t n)
 		g->st.avail_out = (uint32_t)n;
 		uint32_t avail_before = g->st.avail_in;
 		int rc = isal_inflate(&g->st);
+		pl_cpu_clear_upper();
 		size_t out = n - g->st.avail_out;
 		if (rc < 0)
 			return pl_error_set(PL_EFORMAT, "corrupt gzip data (ISA-L error %d)", rc);

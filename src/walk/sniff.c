@@ -53,7 +53,8 @@ const char *pl_sniff_name_claim(const char *name)
 	size_t n = strlen(name);
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		size_t k = strlen(table[i].suffix);
-		if (n > k && strcasecmp(name + n - k, table[i].suffix) == 0)
+		/* The dot first: strcasecmp only where a suffix can be. */
+		if (n > k && name[n - k] == '.' && strcasecmp(name + n - k, table[i].suffix) == 0)
 			return table[i].claim;
 	}
 	return NULL;

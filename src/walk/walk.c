@@ -242,6 +242,28 @@ cleanup:
 	return rc;
 }
 
+/* Every format libarchive reads but xar (macOS installer archives, never a
+ * package here): its reader is the only user of libxml2, which brings ICU,
+ * and loading those two was a sixth of pkgleaks' start-up. With libarchive
+ * linked statically, a format not named here is not even linked in. */
+static void support_formats(struct archive *a)
+{
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_ar(a);
+	archive_read_support_format_cab(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_empty(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_lha(a);
+	archive_read_support_format_mtree(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_warc(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_raw(a);
+}
+
 static struct archive *archive_open(struct archive_src *src)
 {
 	struct archive *a = archive_read_new();
@@ -250,8 +272,7 @@ static struct archive *archive_open(struct archive_src *src)
 		abort();
 	}
 	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	archive_read_support_format_raw(a);
+	support_formats(a);
 	archive_read_set_callback_data(a, src);
 	archive_read_set_read_callback(a, src_read);
 	archive_read_set_skip_callback(a, src_skip);
@@ -377,10 +398,27 @@ static void warn_name_mismatch(struct pl_walk *w, const char *path)
 	w->ops->warning(w->ctx, path, msg);
 }
 
+/* A head buffer for the blob about to be walked (see struct pl_walk). */
+static unsigned char *head_take(struct pl_walk *w)
+{
+	unsigned l = w->level++;
+	if (l >= PL_WALK_HEAD_LEVELS)
+		return pl_xmalloc(WALK_HEAD_SIZE);
+	if (!w->heads[l])
+		w->heads[l] = pl_xmalloc(WALK_HEAD_SIZE);
+	return w->heads[l];
+}
+
+static void head_done(struct pl_walk *w, unsigned char *head)
+{
+	if (--w->level >= PL_WALK_HEAD_LEVELS)
+		free(head);
+}
+
 static int walk_blob(struct pl_walk *w, struct pl_stream *in, const char *path,
 		     unsigned depth, unsigned filters)
 {
-	unsigned char *head = pl_xmalloc(WALK_HEAD_SIZE);
+	unsigned char *head = head_take(w);
 	int rc = 0;
 	ssize_t n = pl_stream_read_full(in, head, WALK_HEAD_SIZE);
 	if (n < 0) {
@@ -406,7 +444,7 @@ static int walk_blob(struct pl_walk *w, struct pl_stream *in, const char *path,
 	else if (walk_data(w, in, path, head, (size_t)n) < 0)
 		rc = blob_failed(w, path, pl_error_message());
 cleanup:
-	free(head);
+	head_done(w, head);
 	return rc;
 }
 
@@ -418,7 +456,12 @@ int pl_walk_run(struct pl_walk *w, struct pl_stream *top)
 	w->stop_reported = 0;
 	w->last_error[0] = '\0';
 	w->deadline = pl_now() + w->limits->max_seconds;
+	w->level = 0;
 	int rc = walk_blob(w, top, "", 0, 0);
+	for (unsigned i = 0; i < PL_WALK_HEAD_LEVELS; i++) {
+		free(w->heads[i]);
+		w->heads[i] = NULL;
+	}
 	if (w->stopped && rc == 0)
 		rc = PL_ELIMIT;
 	return rc;

@@ -46,6 +46,10 @@ struct pl_walk_ops {
 	void (*warning)(void *ctx, const char *path, const char *reason);
 };
 
+/* Nesting levels (archive layers and filters) whose head buffers are reused;
+ * deeper ones allocate their own. */
+#define PL_WALK_HEAD_LEVELS 16
+
 struct pl_walk {
 	const struct pl_limits *limits;
 	const struct pl_walk_ops *ops;
@@ -59,6 +63,12 @@ struct pl_walk {
 	int stop_reported;     /* ...and the reason was reported */
 	char stop_reason[256];
 	char last_error[256];  /* to report a broken stream once, not per layer */
+	/* Head buffers (the sniffed first bytes of a blob), kept from one blob
+	 * to the next for the walk of one file: most members of a package are
+	 * small, and a malloc and free of the 64 KiB per member cost more than
+	 * reading them. One per nesting level in use; pl_walk_run frees them. */
+	unsigned char *heads[PL_WALK_HEAD_LEVELS];
+	unsigned level; /* blobs being walked, outermost first */
 };
 
 /* Walks one top-level stream. Per-blob problems go to ops->error and the walk

@@ -7,13 +7,14 @@
  * symbols (meson.build), so its calls — and only the calls of code linked
  * into pkgleaks itself, never those of libcurl or any other shared library —
  * land here. This is zlib's contract as libarchive uses it (raw deflate for
- * zip, 7z and cab, zlib streams for xar and zisofs), not all of zlib's API:
+ * zip, 7z and cab, zlib streams for zisofs), not all of zlib's API:
  * every other zlib function still goes to zlib. */
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <stdlib.h>
 #include <zlib.h>
 
+#include "util/cpu.h"
 #include "walk/walk.h"
 
 struct zinflate {
@@ -106,6 +107,7 @@ int __wrap_inflate(z_streamp strm, int flush)
 	z->st.next_out = strm->next_out;
 	z->st.avail_out = out;
 	int rc = isal_inflate(&z->st);
+	pl_cpu_clear_upper();
 	/* A call that consumed input but made nothing keeps its bytes: they are
 	 * the stream's (a symbol cut by the end of the input), and zlib would
 	 * count them as progress too. */
@@ -175,5 +177,7 @@ uLong __wrap_crc32(uLong crc, const Bytef *buf, uInt len)
 {
 	if (!buf)
 		return 0; /* zlib: the initial value */
-	return crc32_gzip_refl((uint32_t)crc, buf, len);
+	uLong r = crc32_gzip_refl((uint32_t)crc, buf, len);
+	pl_cpu_clear_upper();
+	return r;
 }

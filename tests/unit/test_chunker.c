@@ -58,6 +58,46 @@ static void on_error(void *ctx, const char *path, const char *reason)
 	((struct found *)ctx)->errors++;
 }
 
+static ssize_t empty_read(void *ctx, void *buf, size_t n)
+{
+	(void)ctx, (void)buf, (void)n;
+	return 0;
+}
+
+static ssize_t failing_read(void *ctx, void *buf, size_t n)
+{
+	(void)ctx, (void)buf, (void)n;
+	return pl_error_set(PL_EIO, "disk on fire");
+}
+
+/* A blob that is all head (matched in place, not copied), and one whose
+ * rest fails to read: the head's secret counts either way, with its place
+ * and context, and the read error is the one returned. */
+static void test_head_only(struct pl_chunker *c)
+{
+	static const char text[] = "a\nkey = SKe938b4fe9cfd70f19e97bc71ae3706f6 # end\nb\n";
+	for (int fail = 0; fail < 2; fail++) {
+		struct pl_stream rest = {.read = fail ? failing_read : empty_read};
+		struct found fd = {0};
+		struct pl_emitter em = {on_finding, on_error, &fd};
+		uint64_t bytes = 0;
+		int rc = pl_chunker_scan_blob(c, "s", "p", (const unsigned char *)text,
+					      strlen(text), &rest, &em, &bytes);
+		CHECK(rc == (fail ? -1 : 0));
+		if (fail)
+			CHECK_STR(pl_error_message(), "disk on fire");
+		CHECK(bytes == strlen(text));
+		CHECK(fd.n == 1);
+		if (fd.n == 1) {
+			CHECK(fd.f[0]->positions[0].line == 2);
+			CHECK(fd.f[0]->positions[0].column == 7);
+			CHECK_STR(fd.f[0]->after, " # end");
+		}
+		for (int i = 0; i < fd.n; i++)
+			pl_finding_free(fd.f[i]);
+	}
+}
+
 int main(void)
 {
 	setenv("PKGLEAKS_CACHE_DIR", "", 1);
@@ -98,6 +138,25 @@ int main(void)
 	}
 	for (int i = 0; i < fd.n; i++)
 		pl_finding_free(fd.f[i]);
+
+	/* The same text in memory, matched where it lies: the same chunks. */
+	fd = (struct found){0};
+	bytes = 0;
+	pl_chunker_begin(c);
+	CHECK(pl_chunker_feed_memory(c, text, len, &bytes) == 0);
+	pl_chunker_end(c, "src", "p", &em);
+	CHECK(bytes == len);
+	CHECK(fd.n == 1);
+	if (fd.n == 1) {
+		CHECK(fd.f[0]->npositions == 3);
+		for (size_t i = 0; i < fd.f[0]->npositions && i < 3; i++) {
+			CHECK(fd.f[0]->positions[i].line == at[i] / 100 + 1);
+			CHECK(fd.f[0]->positions[i].column == at[i] % 100 + 1);
+		}
+	}
+	for (int i = 0; i < fd.n; i++)
+		pl_finding_free(fd.f[i]);
+	test_head_only(c);
 
 	/* One 20 MB line: the column keeps counting across chunks. */
 	memset(text, 'x', len);

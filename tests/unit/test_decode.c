@@ -568,6 +568,55 @@ static void test_concat(void)
 	pl_views_release(&vs);
 }
 
+/* Runs, escapes and quotes at every offset around the 16- and 64-byte
+ * blocks the searches work in, after filler that passes the quick range
+ * test ('.' and ',' are in '+'..'z') but is not base64: found exactly
+ * where the byte-by-byte definitions put them. */
+static void test_block_edges(void)
+{
+	char *enc = b64("export TOKEN=abc-123-xyz"), text[512]; /* 24 bytes: 32 chars */
+	for (size_t o = 0; o < 80; o++) {
+		for (size_t cut = 31; cut <= 32; cut++) {
+			size_t n = 0;
+			for (size_t i = 0; i < o; i++)
+				text[n++] = (o - i) % 2 ? '.' : (i % 7 == 6 ? ' ' : 'q');
+			memcpy(text + n, enc, cut);
+			n += cut;
+			n += (size_t)snprintf(text + n, sizeof(text) - n, ",%.*s", (int)(o % 40),
+					      "..........,,,,,,,,,,..........zzzzzzzzzz");
+			struct pl_views vs = {0};
+			CHECK(pl_base64_views(text, n, 1, &vs) == 0);
+			CHECK(vs.n == (cut == 32));
+			if (vs.n == 1) {
+				CHECK_STR(vs.v[0].text, "export TOKEN=abc-123-xyz");
+				CHECK(vs.v[0].column == o + 1);
+			}
+			CHECK(pl_base64_probe((const unsigned char *)text, n) == (cut == 32));
+			pl_views_release(&vs);
+		}
+	}
+	free(enc);
+	for (size_t o = 0; o < 40; o++) {
+		char want[256];
+		int n = snprintf(text, sizeof(text), "{\"k\": \"%.*s\\\"q\\\" x\\ny\", \"n\": 1}\n",
+				 (int)o, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		snprintf(want, sizeof(want), "{\"k\": \"%.*s\"q\" x y\", \"n\": 1}\n", (int)o,
+			 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		struct pl_views vs = {0};
+		CHECK(pl_json_views((const unsigned char *)text, (size_t)n, &vs) == 0 && vs.n == 1);
+		if (vs.n == 1)
+			CHECK_STR(vs.v[0].text, want);
+		pl_views_release(&vs);
+		n = snprintf(text, sizeof(text), "x = %*s'a\\'b' + 'cd' # \"e\"\nz = 'f'\n", (int)o, "");
+		snprintf(want, sizeof(want), "x = %*s'a\\'bcd' # \"e\"\n\n", (int)o, "");
+		CHECK(pl_decode_has_concat((const unsigned char *)text, (size_t)n));
+		CHECK(pl_decode_concat((const unsigned char *)text, (size_t)n, &vs) == 0 && vs.n == 1);
+		if (vs.n == 1)
+			CHECK_STR(vs.v[0].text, want);
+		pl_views_release(&vs);
+	}
+}
+
 static void test_wants(void)
 {
 	static const char plain[] = "def f(x):\n    return x + 1  # nothing encoded here\n";
@@ -626,6 +675,7 @@ int main(void)
 	test_base64_in_json();
 	test_base64_budget();
 	test_wants();
+	test_block_edges();
 	test_random();
 	TEST_MAIN_END();
 }
