@@ -8,7 +8,9 @@
    (goal: ratio <= 0.6), and the same net of pkgleaks' start-up time;
 2. pkgleaks -j1 over .zip/.whl vs `unzip -p` (goal <= 0.6);
 3. pkgleaks -j1 vs -j2 on the whole corpus (goal: speedup >= 1.8);
-4. the matcher alone (build/bench/bench_match) on the corpus unpacked (goal >= 700 MB/s);
+4. the matcher alone (build/bench/bench_match) on the corpus unpacked (goal >= 700 MB/s),
+   and with the 60-rule subset of the core issue (bench/subset_rules.py): the
+   slowdown all rules / 60 rules (goal <= 1.5x);
 5. peak RSS on the whole corpus and on a 2 GiB gzip bomb (goal < 256 MB);
 6. the corpus score (scripts/score_corpus.py: plain recall >= 95%, 0 decoys).
 Wall times are the best of --runs runs (time.perf_counter) after one warm-up
@@ -73,6 +75,17 @@ class Bench:
             raise RuntimeError("%s: exit %d" % (q(full), p.returncode))
         kb = [l for l in p.stderr.decode(errors="replace").splitlines() if re.fullmatch(r"\d+", l.strip())]
         return int(kb[-1]) / 1024.0 if kb else None
+
+    def bench_match(self, cmd):
+        """MB/s that bench_match reports (None on failure; its output in last_match_out)."""
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        outp = p.stdout.decode(errors="replace").strip()
+        m = re.search(r"([\d.]+)\s*MB/s", outp)
+        if p.returncode == 0 and m:
+            self.last_match_out = outp
+            return float(m.group(1))
+        self.last_match_out = "exit %d %s" % (p.returncode, (outp + p.stderr.decode(errors="replace"))[-200:])
+        return None
 
     def row(self, figure, value, goal="", verdict=""):
         self.rows.append((figure, value, goal, verdict))
@@ -152,24 +165,42 @@ class Bench:
         self.row("  cores available", str(os.cpu_count()), "")
         self.data.update(j1_s=t1, j2_s=t2, speedup=sp, speedup_net=spn)
 
-        # 4. the matcher alone
+        # 4. the matcher alone: every built-in rule, then the 60-rule subset of the
+        # core issue (bench/subset_rules.py), 7 rounds each (best round, thread CPU time)
         if os.access(a.bench_match, os.X_OK):
-            with tempfile.TemporaryDirectory(prefix="pkgleaks-unpacked-") as d:
+            with tempfile.TemporaryDirectory(prefix="pkgleaks-unpacked-") as d, \
+                    tempfile.TemporaryDirectory(prefix="pkgleaks-subset-") as sd:
                 unpack_corpus(files, d)
-                cmd = [a.bench_match, d]
+                cmd = [a.bench_match, d, "7"]
                 self.cmds.append(("matcher alone on the unpacked corpus (unpacked with tar/unzip/ar)", q(cmd)))
-                p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                outp = p.stdout.decode(errors="replace").strip()
-                m = re.search(r"([\d.]+)\s*MB/s", outp)
-                if p.returncode == 0 and m:
-                    mbs = float(m.group(1))
+                mbs = self.bench_match(cmd)
+                if mbs is not None:
                     self.row("matcher alone (bench_match, 1 core)", "%.0f MB/s" % mbs, ">= 700 MB/s",
                              self.verdict(mbs >= 700))
-                    self.row("  bench_match says", outp, "")
+                    self.row("  bench_match says", self.last_match_out, "")
                     self.data["match_mbs"] = mbs
                 else:
-                    self.row("matcher alone (bench_match)", "failed: exit %d %s" % (
-                        p.returncode, (outp + p.stderr.decode(errors="replace"))[-200:]), ">= 700 MB/s", "NOT MET")
+                    self.row("matcher alone (bench_match)", "failed: " + self.last_match_out, ">= 700 MB/s",
+                             "NOT MET")
+                subset = os.path.join(sd, "rules60.yaml")
+                gen = [sys.executable, os.path.join(HERE, "subset_rules.py"), "60", subset]
+                self.cmds.append(("the 60-rule subset of the core issue", q(gen)))
+                g = subprocess.run(gen, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                cmd60 = [a.bench_match, d, "7", subset]
+                self.cmds.append(("matcher alone, 60-rule subset, same files", q(cmd60)))
+                mbs60 = self.bench_match(cmd60) if g.returncode == 0 else None
+                if mbs60 is not None:
+                    self.row("matcher alone, 60-rule subset", "%.0f MB/s" % mbs60, "(info)")
+                    self.row("  bench_match says", self.last_match_out, "")
+                    self.data["match60_mbs"] = mbs60
+                    if mbs is not None:
+                        r = mbs60 / mbs
+                        self.row("  slowdown, all rules / 60 rules", "%.2fx" % r, "<= 1.5x", self.verdict(r <= 1.5))
+                        self.data["match_ratio"] = r
+                else:
+                    self.row("matcher alone, 60-rule subset", "failed: " + (
+                        self.last_match_out if g.returncode == 0 else g.stderr.decode(errors="replace")[-200:]),
+                        "<= 1.5x", "NOT MET")
         else:
             self.row("matcher alone (bench_match)", "n/a: %s not built" % a.bench_match, ">= 700 MB/s")
 

@@ -63,8 +63,13 @@ static int distinct_chars(const char *s, size_t len)
 static int contains_ci(const char *s, size_t len, const char *needle)
 {
 	size_t n = strlen(needle);
+	if (n == 0)
+		return 1;
+	int first = tolower((unsigned char)needle[0]);
+	/* The first byte decides most positions without a call (this runs for
+	 * every confirmed candidate, placeholder part by part). */
 	for (size_t i = 0; i + n <= len; i++)
-		if (strncasecmp(s + i, needle, n) == 0)
+		if (tolower((unsigned char)s[i]) == first && strncasecmp(s + i, needle, n) == 0)
 			return 1;
 	return 0;
 }

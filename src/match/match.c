@@ -24,6 +24,12 @@ struct pl_matcher {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	struct window *open;   /* per rule: the window being grown (hi == 0: none) */
+	/* Rules with a hit in the current scan, so that closing the open windows
+	 * costs the rules that fired, not every rule (most files fire a few). */
+	unsigned *fired;
+	size_t nfired;
+	unsigned *fired_in;    /* per rule: the scan that last added it to fired */
+	unsigned scan_no;      /* counts scans; 0 is never a scan's number */
 	struct window *wins;   /* closed windows of the current scan */
 	size_t nwins, cap_wins;
 	struct pl_match *found; /* confirmed matches, delivered after pairing */
@@ -63,6 +69,8 @@ int pl_matcher_new(const struct pl_ruleset *rs, struct pl_matcher **out)
 	pcre2_set_match_limit(m->mctx, PL_PCRE_MATCH_LIMIT);
 	pcre2_set_depth_limit(m->mctx, PL_PCRE_MATCH_LIMIT);
 	m->open = pl_xcalloc(rs->n, sizeof(*m->open));
+	m->fired = pl_xcalloc(rs->n, sizeof(*m->fired));
+	m->fired_in = pl_xcalloc(rs->n, sizeof(*m->fired_in));
 	*out = m;
 	return 0;
 }
@@ -75,6 +83,8 @@ void pl_matcher_free(struct pl_matcher *m)
 	pcre2_match_data_free(m->md);
 	pcre2_match_context_free(m->mctx);
 	free(m->open);
+	free(m->fired);
+	free(m->fired_in);
 	free(m->wins);
 	free(m->found);
 	free(m);
@@ -93,11 +103,17 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 	(void)from;
 	(void)flags;
 	struct pl_matcher *m = ctx;
+	if (id >= m->rs->n)
+		return 0; /* a filler literal (PL_RULE_FILLER_ID), not a rule */
 	const struct pl_rule_prog *p = &m->rs->progs[id];
 	size_t end = (size_t)to, w = p->max_width;
 	size_t lo = end > w ? end - w : 0;
 	size_t hi = p->by_keyword ? (end + w < m->len ? end + w : m->len) : end;
 	struct window *open = &m->open[id];
+	if (m->fired_in[id] != m->scan_no) {
+		m->fired_in[id] = m->scan_no;
+		m->fired[m->nfired++] = id;
+	}
 	if (open->hi && lo <= open->hi) {
 		if (hi > open->hi)
 			open->hi = hi;
@@ -207,6 +223,8 @@ static void pair_composites(struct pl_matcher *m)
 {
 	const struct pl_ruleset *rs = m->rs;
 	size_t n = m->nfound;
+	if (n == 0)
+		return;
 	for (size_t c = 0; c < rs->n; c++) {
 		const struct pl_rule_prog *cp = &rs->progs[c];
 		if (cp->part_a < 0)
@@ -272,13 +290,21 @@ int pl_matcher_scan(struct pl_matcher *m, const char *text, size_t len, size_t r
 	if (len > 0xffffffffu)
 		return pl_error_set(PL_ELIMIT, "text of %zu bytes is too large for one scan", len);
 	m->nwins = 0;
+	m->nfired = 0;
+	if (++m->scan_no == 0) { /* wrapped: forget every stamp */
+		memset(m->fired_in, 0, m->rs->n * sizeof(*m->fired_in));
+		m->scan_no = 1;
+	}
 	m->len = len;
 	hs_error_t hr = hs_scan(m->rs->db, text, (unsigned)len, 0, m->scratch, on_hit, m);
-	if (hr != HS_SUCCESS)
+	if (hr != HS_SUCCESS) {
+		for (size_t i = 0; i < m->nfired; i++) /* none may outlive this scan */
+			m->open[m->fired[i]].hi = 0;
 		return pl_error_set(PL_ERROR, "Hyperscan scan failed (%d)", (int)hr);
-	for (size_t i = 0; i < m->rs->n; i++)
-		if (m->open[i].hi)
-			close_window(m, &m->open[i]);
+	}
+	for (size_t i = 0; i < m->nfired; i++)
+		if (m->open[m->fired[i]].hi)
+			close_window(m, &m->open[m->fired[i]]);
 	if (m->nwins > 1) /* wins is NULL before the first window: qsort wants non-NULL */
 		qsort(m->wins, m->nwins, sizeof(*m->wins), window_cmp);
 	struct scan_range sr = {text, len, report_from, report_to, fn, ctx};

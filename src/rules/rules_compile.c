@@ -136,6 +136,35 @@ static int collect_expressions(struct pl_ruleset *rs, struct hs_input *in)
 	return 0;
 }
 
+/* Filler literals for a large ruleset (see docs/internals/match.md).
+ * Hyperscan's literal matcher (FDR) hashes 12 bits of the input at each
+ * position while it holds fewer than 1000 literals and 13 from 1000 on. A
+ * few hundred rules give some 500 literals, many of them short ("AC", "EAA",
+ * "KEY") and frequent in minified JavaScript and source maps; with 12 bits
+ * many positions pass the hash and must be confirmed (13 bits made the
+ * matcher some 6% faster on make bench's corpus). Literals that text does
+ * not hold take the count past 1000; they never match anything real, and a
+ * match of one (binary input could hold one) carries PL_RULE_FILLER_ID,
+ * which the matcher ignores. A small ruleset stays as it is: up to some 90
+ * literals Hyperscan picks Teddy, which filler would only push out. */
+#define PL_FILLER_FROM 200 /* expressions from which a ruleset gets filler */
+#define PL_FILLER_UPTO 1100 /* expressions with filler: past FDR's 1000 */
+
+static void add_filler(struct hs_input *in)
+{
+	if (in->n < PL_FILLER_FROM)
+		return;
+	for (unsigned i = 0; in->n < PL_FILLER_UPTO; i++) {
+		/* Only bytes 0xf0-0xff, which ASCII and most UTF-8 text lack, so
+		 * that they add nothing to what the hash lets through. */
+		char *lit = pl_xasprintf("\\xff\\xfe\\x%02x\\x%02x\\x%02x\\xfd", 0xf0 + ((i >> 8) & 15),
+					 0xf0 + ((i >> 4) & 15), 0xf0 + (i & 15));
+		PL_GROW(in->owned, in->cap_owned, in->nowned + 1);
+		in->owned[in->nowned++] = lit;
+		hs_input_add(in, lit, 0, PL_RULE_FILLER_ID);
+	}
+}
+
 /* Compiles the database; a rule Hyperscan refuses falls back to its keywords. */
 static int compile_database(struct pl_ruleset *rs)
 {
@@ -146,6 +175,7 @@ static int compile_database(struct pl_ruleset *rs)
 			hs_input_release(&in);
 			return rc;
 		}
+		add_filler(&in);
 		hs_compile_error_t *err = NULL;
 		hs_error_t hr = hs_compile_multi(in.exprs, in.flags, in.ids, (unsigned)in.n,
 						 HS_MODE_BLOCK, NULL, &rs->db, &err);
@@ -154,6 +184,8 @@ static int compile_database(struct pl_ruleset *rs)
 			return 0;
 		}
 		int bad = err->expression;
+		if (bad >= 0 && in.ids[bad] == PL_RULE_FILLER_ID)
+			bad = -1; /* filler refused: nothing a rule can fall back from */
 		if (bad < 0 || rs->progs[in.ids[bad]].by_keyword) {
 			rc = pl_error_set(PL_EFORMAT, "Hyperscan cannot compile the rules: %s%s%s",
 					  err->message, bad >= 0 ? " in rule " : "",
@@ -209,7 +241,7 @@ static void compute_version(struct pl_ruleset *rs)
  * $XDG_CACHE_HOME/pkgleaks, else ~/.cache/pkgleaks. A missing, stale or
  * corrupt cache only means compiling again. */
 
-#define CACHE_MAGIC "PLHSDB2\n"
+#define CACHE_MAGIC "PLHSDB3\n" /* 3: filler literals */
 
 /* Per rule in the cache: by_keyword (1 byte), max_width (4 bytes). */
 #define CACHE_RULE_BYTES 5

@@ -12,6 +12,10 @@
 /* Confirmation windows never reach further back than this from a hit. */
 #define PL_RULE_MAX_WINDOW (64 * 1024)
 
+/* The Hyperscan id of filler literals (rules_compile.c add_filler): not a
+ * rule; the matcher ignores its matches. */
+#define PL_RULE_FILLER_ID 0xffffffffu
+
 /* What the compiler made of one rule. */
 struct pl_rule_prog {
 	/* Compiled on first use, JIT-compiled once it has been used

@@ -113,9 +113,40 @@ static void test_prefilter_pattern(void)
 	pl_ruleset_free(rs);
 }
 
+/* A large ruleset's database holds filler literals (rules_compile.c
+ * add_filler); input that holds one must not reach the rules: the matcher
+ * ignores the filler's id instead of reading a rule past the end. */
+static void test_filler(void)
+{
+	size_t cap = 64 * 1024, len = 0;
+	char *yaml = malloc(cap);
+	len += (size_t)snprintf(yaml + len, cap - len, "rules:\n");
+	for (int i = 0; i < 240; i++)
+		len += (size_t)snprintf(yaml + len, cap - len,
+					"  - id: r%03d\n    name: r\n"
+					"    pattern: 'zq%03d_(?P<secret>[A-Za-z0-9]{16})'\n"
+					"    remediation: r\n    examples: ['zq%03d_Q8v2Lx9Rk3Tz7Wm4']\n",
+					i, i, i);
+	CHECK(len < cap);
+	struct pl_ruleset *rs = pl_ruleset_new();
+	struct pl_matcher *m = NULL;
+	CHECK(pl_ruleset_add_yaml(rs, yaml, len, "test") == 0);
+	CHECK(pl_ruleset_compile(rs) == 0 && pl_matcher_new(rs, &m) == 0);
+	if (m) {
+		static const char filler[] = "a \xff\xfe\xf0\xf0\xf1\xfd b \xff\xfe\xf2\xf3\xf4\xfd";
+		static const char both[] = "\xff\xfe\xf0\xf0\xf0\xfd k = zq017_Q8v2Lx9Rk3Tz7Wm4\n";
+		CHECK(matches(m, filler) == 0);
+		CHECK(matches(m, both) == 1);
+	}
+	pl_matcher_free(m);
+	pl_ruleset_free(rs);
+	free(yaml);
+}
+
 int main(void)
 {
 	test_prefilter_pattern();
+	test_filler();
 	test_round_trip();
 	test_corrupt();
 	TEST_MAIN_END();
