@@ -1,8 +1,10 @@
 /* pkgleaks: find secrets in published packages. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "pkgleaks/version.h"
 
 static const char usage[] =
 	"usage: pkgleaks <command> [options]\n"
@@ -27,7 +29,7 @@ static const char usage[] =
 	"  queue            the work queue of many workers (add, status, failed, retry)\n"
 	"  worker           drain the work queue (PostgreSQL), on any number of machines\n"
 	"  help             show this help\n"
-	"  version          print the version\n"
+	"  version          print the version (--verbose: and the libraries')\n"
 	"\n"
 	"examples:\n"
 	"  pkgleaks scan dist/                       gate before `twine upload`\n"
@@ -47,11 +49,24 @@ static int cmd_help(int argc, char **argv)
 	return PL_EXIT_CLEAN;
 }
 
+/* version [--verbose]: with --verbose, the libraries' versions too. */
 static int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int verbose = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+			verbose = 1;
+		} else {
+			cli_fail("version: unknown option '%s' (try --verbose)", argv[i]);
+			return PL_EXIT_ERROR;
+		}
+	}
 	printf("pkgleaks %s\n", PKGLEAKS_VERSION);
+	if (verbose) {
+		char *libs = pl_version_libraries();
+		fputs(libs, stdout);
+		free(libs);
+	}
 	return PL_EXIT_CLEAN;
 }
 

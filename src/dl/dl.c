@@ -36,6 +36,8 @@ int pl_dl_load(struct pl_dl_lib *lib)
 {
 	pthread_mutex_lock(&lock);
 	if (lib->state == 0) {
+		if (lib->before_open)
+			lib->before_open();
 		int rc = dl_open(lib->what, lib->soname, lib->syms, lib->n);
 		lib->state = rc ? rc : 1;
 		if (rc)

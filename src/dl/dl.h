@@ -30,6 +30,9 @@ struct pl_dl_lib {
 	const char *soname;
 	const struct pl_dl_sym *syms;
 	size_t n;
+	/* Run once, under the lock, just before the library is opened; NULL
+	 * for none (libs.c: OpenSSL's capability mask for what brings libcrypto). */
+	void (*before_open)(void);
 	int state;         /* 0: not tried; else the result (guarded by dl.c's lock) */
 	char message[384]; /* why it failed, for every later caller */
 };

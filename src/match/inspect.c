@@ -9,18 +9,13 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <openssl/bio.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dl/dl_crypto.h"
 #include "match/inspect.h"
 #include "util/base64.h"
 #include "util/alloc.h"
@@ -828,6 +823,8 @@ static void evp_key_type(EVP_PKEY *pk, struct key_facts *k)
  * OpenSSL parse it. The body must be pure base64 (no headers). */
 static void parse_with_openssl(const struct pem_frame *fr, struct key_facts *k)
 {
+	if (pl_dl_crypto() < 0) /* without libcrypto the key's type stays unknown */
+		return;
 	struct pl_buf b;
 	pl_buf_init(&b, PL_INSPECT_MAX_INPUT * 2);
 	int rc = pl_buf_appendf(&b, "-----BEGIN %.*s-----\n", (int)fr->label_len, fr->label);

@@ -1,10 +1,12 @@
 #include "pkgleaks/finding.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "dl/dl_crypto.h"
+#include "pkgleaks/error.h"
 #include "util/alloc.h"
 #include "util/escape.h"
 
@@ -77,6 +79,14 @@ static void digest_failed(void)
 
 void pl_fingerprint(const char *rule_id, const char *secret, size_t len, char out[65])
 {
+	/* Loaded only now: a scan that finds nothing never starts OpenSSL.
+	 * Every finding is named by this hash, so without libcrypto none can be
+	 * reported: a clear error, then out (from a worker thread too, without
+	 * running exit handlers under the other threads' feet). */
+	if (pl_dl_crypto() < 0) {
+		fprintf(stderr, "pkgleaks: cannot fingerprint a finding: %s\n", pl_error_message());
+		_exit(2);
+	}
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();

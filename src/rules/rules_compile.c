@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl/dl_crypto.h"
 #include "pkgleaks/error.h"
 #include "rules/rules_int.h"
 #include "util/alloc.h"
@@ -471,6 +471,8 @@ int pl_ruleset_compile(struct pl_ruleset *rs)
 	 * the rules again would only start OpenSSL for nothing. */
 	if (rs->pristine_builtin && &pl_embedded_db && pl_embedded_db.version)
 		snprintf(rs->version, sizeof(rs->version), "%s", pl_embedded_db.version);
+	else if ((prc = pl_dl_crypto()) < 0)
+		return prc;
 	else
 		compute_version(rs);
 	/* A cached database was compiled from these very patterns, so PCRE2

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dl/dl_crypto.h"
 #include "pkgleaks/error.h"
 #include "scan/scan_int.h"
 #include "util/alloc.h"
@@ -562,8 +562,10 @@ static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct j
 cleanup:
 	if (fc.fd >= 0 && !is_stdin)
 		close(fc.fd);
-	EVP_MD_CTX_free(fc.sha);
-	EVP_MAC_CTX_free(fc.blob_mac);
+	if (fc.sha) /* else libcrypto may not be loaded */
+		EVP_MD_CTX_free(fc.sha);
+	if (fc.blob_mac)
+		EVP_MAC_CTX_free(fc.blob_mac);
 	pl_buf_release(&fc.blob);
 	free(fc.source_display);
 }
@@ -619,8 +621,10 @@ static void scan_input(struct scan *s, struct pl_chunker *chunker, struct pl_sca
 	else if (rc < 0 && !fc.walk.stop_reported && !fc.walk.stopped)
 		sink_error(s, fc.source_display, "", why);
 	deliver_facts(s, &fc, facts);
-	EVP_MD_CTX_free(fc.sha);
-	EVP_MAC_CTX_free(fc.blob_mac);
+	if (fc.sha) /* else libcrypto may not be loaded */
+		EVP_MD_CTX_free(fc.sha);
+	if (fc.blob_mac)
+		EVP_MAC_CTX_free(fc.blob_mac);
 	pl_buf_release(&fc.blob);
 	free(fc.source_display);
 }
@@ -797,10 +801,22 @@ static int run_workers(struct scan *s, unsigned jobs)
 	return 0;
 }
 
+/* File hashes and blob ids need libcrypto from the start; a plain scan
+ * loads it only with its first finding (pl_fingerprint). */
+static int load_crypto(const struct pl_scan_options *opt, const struct pl_sink_ops *sink)
+{
+	if (opt->hash_inputs || (sink->blob_seen && opt->blob_key))
+		return pl_dl_crypto();
+	return 0;
+}
+
 int pl_scan_run(const struct pl_ruleset *rs, const struct pl_scan_options *opt,
 		const char *const *inputs, size_t ninputs, const struct pl_sink_ops *sink,
 		void *sink_ctx)
 {
+	int lrc = load_crypto(opt, sink);
+	if (lrc < 0)
+		return lrc;
 	struct scan s = {.rs = rs, .opt = opt, .sink = sink, .sink_ctx = sink_ctx};
 	pthread_mutex_init(&s.lock, NULL);
 	s.ignore = pl_ignore_new();
@@ -827,6 +843,9 @@ int pl_scan_streams(const struct pl_ruleset *rs, const struct pl_scan_options *o
 		    const struct pl_scan_feed *feed, const struct pl_sink_ops *sink,
 		    void *sink_ctx)
 {
+	int lrc = load_crypto(opt, sink);
+	if (lrc < 0)
+		return lrc;
 	struct scan s = {.rs = rs, .opt = opt, .sink = sink, .sink_ctx = sink_ctx, .feed = feed};
 	pthread_mutex_init(&s.lock, NULL);
 	s.ignore = pl_ignore_new();

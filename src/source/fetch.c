@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dl/dl_crypto.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/store.h"
 #include "source/fetch_int.h"
@@ -225,6 +225,9 @@ static char *make_tmpdir(const char *parent)
 int pl_fetch_new(const struct pl_source_options *o, struct pl_fetch **out)
 {
 	*out = NULL;
+	int lrc = pl_dl_crypto(); /* every download is hashed */
+	if (lrc < 0)
+		return lrc;
 	struct pl_fetch *f = pl_xcalloc(1, sizeof(*f));
 	f->o = *o;
 	if (!f->o.index_url)

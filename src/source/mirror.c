@@ -6,13 +6,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dl/dl_crypto.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/source.h"
 #include "pkgleaks/store.h"
@@ -120,6 +120,9 @@ int pl_mirror_list(const char *dir, struct pl_store *st, const char *ruleset_ver
 		return pl_error_set(PL_ENOTFOUND, "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(sb.st_mode))
 		return pl_error_set(PL_EINVAL, "%s: not a directory", dir);
+	int lrc = st && !rescan ? pl_dl_crypto() : 0; /* files are looked up by SHA-256 */
+	if (lrc < 0)
+		return lrc;
 	struct mirror_walk *w = pl_xcalloc(1, sizeof(*w));
 	*w = (struct mirror_walk){
 		.st = st, .ruleset = ruleset_version, .rescan = rescan, .out = out};

@@ -9,7 +9,6 @@
 #include <fnmatch.h>
 #include <jansson.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dl/dl_crypto.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/source.h"
 #include "source/npmrc.h"
@@ -838,6 +838,10 @@ static char *header_for(const struct npm_config *c, const char *dart)
 	char *plain = pl_xasprintf("%s:%.*s", user, (int)plen, (const char *)pass);
 	memset(pass, 0, plen);
 	free(pass);
+	if (pl_dl_crypto() < 0) { /* loaded by pl_fetch_new already: not expected */
+		wipe_free(plain);
+		return NULL;
+	}
 	size_t len = strlen(plain);
 	char *out = pl_xmalloc(6 + 4 * ((len + 2) / 3) + 1);
 	memcpy(out, "Basic ", 6);

@@ -4,13 +4,11 @@
  * fingerprint is the associated data, so a value moved to another row does
  * not open. The store's meta table keeps the salt, the KDF and a sealed
  * known text that tells a wrong key before anything is written with it. */
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl/dl_crypto.h"
 #include "pkgleaks/error.h"
 #include "store/store_int.h"
 #include "util/alloc.h"
@@ -114,7 +112,7 @@ static int unseal(const unsigned char key[32], const char *aad, const char *seal
 char *pl_store_seal(const struct pl_store *st, const char *fingerprint, const char *secret,
 		    size_t len)
 {
-	return st->unlocked ? seal(st->key, fingerprint, secret, len) : NULL;
+	return st->unlocked ? seal(st->key, fingerprint, secret, len) : NULL; /* unlock loaded libcrypto */
 }
 
 /* ---- meta values ---- */
@@ -204,6 +202,9 @@ int pl_store_unlock(struct pl_store *st, const char *passphrase)
 	if (!passphrase || !passphrase[0])
 		return pl_error_set(PL_EINVAL, "PKGLEAKS_KEY is not set: it is needed to keep or "
 					       "read raw secrets");
+	int lrc = pl_dl_crypto();
+	if (lrc < 0)
+		return lrc;
 	unsigned char salt[SALT_LEN];
 	if (RAND_bytes(salt, SALT_LEN) != 1)
 		return pl_error_set(PL_ERROR, "no random bytes for the key salt");
@@ -234,7 +235,7 @@ int pl_store_unlock(struct pl_store *st, const char *passphrase)
 
 int pl_store_secret_reveal(struct pl_store *st, const char *fingerprint, char **out, size_t *len)
 {
-	if (!st->unlocked)
+	if (!st->unlocked) /* else unlock loaded libcrypto */
 		return pl_error_set(PL_EINVAL, "the store is locked: set PKGLEAKS_KEY");
 	struct pl_sql_value p = pl_sql_text(fingerprint);
 	struct text_out t = {NULL};
@@ -255,6 +256,9 @@ int pl_store_secret_reveal(struct pl_store *st, const char *fingerprint, char **
 
 int pl_store_blob_key(struct pl_store *st, unsigned char key[PL_BLOB_KEY_LEN])
 {
+	int lrc = pl_dl_crypto();
+	if (lrc < 0)
+		return lrc;
 	unsigned char fresh[PL_BLOB_KEY_LEN];
 	if (RAND_bytes(fresh, sizeof(fresh)) != 1)
 		return pl_error_set(PL_ERROR, "no random bytes for the blob key");

@@ -1,7 +1,6 @@
 /* Opening a store: choosing the back end, migrating the schema; the query
  * helpers the rest of the module is written with. */
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,7 +296,7 @@ void pl_store_free(struct pl_store *st)
 		return;
 	if (st->conn)
 		st->ops->close(st->conn);
-	OPENSSL_cleanse(st->key, sizeof(st->key));
+	explicit_bzero(st->key, sizeof(st->key)); /* libcrypto may not be loaded */
 	free(st->display);
 	free(st);
 }

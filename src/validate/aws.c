@@ -3,13 +3,12 @@
  * nothing; keys of known canary-token accounts are never sent (using one
  * alerts whoever planted it). */
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dl/dl_crypto.h"
 #include "match/inspect.h"
 #include "util/alloc.h"
 #include "validate/sign.h"
@@ -52,6 +51,8 @@ char *pl_aws_sigv4(const char *key_id, const char *secret, const char *method, c
 {
 	char payload[65], creq_hash[65], sig[65];
 	char date[9];
+	if (pl_dl_crypto() < 0)
+		return NULL;
 	snprintf(date, sizeof(date), "%.8s", amz_date);
 	if (sha256_hex("", 0, payload) != 0)
 		return NULL;
@@ -114,6 +115,8 @@ static int is_canary(const char *id)
 static enum pl_vcheck check_aws(struct pl_vctx *cx, const struct pl_vsecret *s,
 				struct pl_validation *out)
 {
+	if (pl_dl_crypto() < 0)
+		return pl_vlib_missing(out);
 	const char *colon = memchr(s->secret, ':', s->len);
 	if (!colon) {
 		pl_vset(out, PL_VALIDATION_NOT_CHECKED, "needs the key id with its secret");

@@ -2,14 +2,12 @@
  * account's blob endpoint (read-only). The secret must carry its account:
  * rule azure-storage-connection-string captures "AccountName=...;AccountKey=...". */
 #include <ctype.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dl/dl_crypto.h"
 #include "util/alloc.h"
 #include "validate/sign.h"
 #include "validate/validate_int.h"
@@ -19,6 +17,8 @@
 char *pl_azure_sharedkey(const char *account, const char *path, const char *key_b64,
 			 const char *ms_date, const char *ms_version)
 {
+	if (pl_dl_crypto() < 0)
+		return NULL;
 	size_t klen;
 	unsigned char *key = pl_b64_decode(key_b64, strlen(key_b64), &klen);
 	if (!key || klen == 0) {
@@ -75,6 +75,8 @@ static int split(const char *s, size_t len, char **account, char **key)
 static enum pl_vcheck check_azure(struct pl_vctx *cx, const struct pl_vsecret *s,
 				  struct pl_validation *out)
 {
+	if (pl_dl_crypto() < 0)
+		return pl_vlib_missing(out);
 	char *account, *key;
 	if (split(s->secret, s->len, &account, &key) != 0) {
 		free(account);

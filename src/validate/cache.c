@@ -6,7 +6,6 @@
  * file only means checking again. */
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dl/dl_crypto.h"
 #include "pkgleaks/error.h"
 #include "util/alloc.h"
 #include "validate/vcache.h"
@@ -77,6 +77,11 @@ static void put(struct pl_vcache *c, const char *key, struct pl_validation *v)
 
 void pl_vcache_key(const char *fingerprint, const char *endpoint, char out[65])
 {
+	/* pl_validator_new loaded it, or failed: reaching here without it is a bug. */
+	if (pl_dl_crypto() < 0) {
+		fprintf(stderr, "pkgleaks: %s\n", pl_error_message());
+		abort();
+	}
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();

@@ -4,14 +4,11 @@
  * followed. The access token granted is dropped unused (it expires in an
  * hour). */
 #include <jansson.h>
-#include <openssl/bio.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dl/dl_crypto.h"
 #include "util/alloc.h"
 #include "validate/sign.h"
 #include "validate/validate_int.h"
@@ -19,6 +16,8 @@
 char *pl_jwt_rs256(const char *header_json, const char *claims_json, const char *pem,
 		   size_t pem_len)
 {
+	if (pl_dl_crypto() < 0)
+		return NULL;
 	BIO *bio = BIO_new_mem_buf(pem, (int)pem_len);
 	EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"") : NULL;
 	BIO_free(bio);
@@ -59,6 +58,8 @@ static void add(struct pl_validation *out, const char *key, json_t *v)
 static enum pl_vcheck check_gcp(struct pl_vctx *cx, const struct pl_vsecret *s,
 				struct pl_validation *out)
 {
+	if (pl_dl_crypto() < 0)
+		return pl_vlib_missing(out);
 	json_t *doc = json_loadb(s->secret, s->len, 0, NULL);
 	json_t *email = json_object_get(doc, "client_email");
 	json_t *key = json_object_get(doc, "private_key");

@@ -1,13 +1,12 @@
 /* Redis URIs: one AUTH command (hiredis formats it and parses the answer)
  * over a connection to the vetted address, TLS for rediss://, then close.
  * No other command is sent: not even PING or SELECT. */
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dl/dl_hiredis.h"
+#include "dl/dl_ssl.h"
 #include "util/alloc.h"
 #include "validate/validate_int.h"
 
@@ -49,10 +48,12 @@ static ssize_t conn_read(struct conn *c, char *p, size_t n)
 
 static void conn_close(struct conn *c)
 {
-	if (c->ssl)
+	if (c->ssl) { /* without TLS, libssl may not be loaded */
 		SSL_shutdown(c->ssl);
-	SSL_free(c->ssl);
-	SSL_CTX_free(c->ctx);
+		SSL_free(c->ssl);
+	}
+	if (c->ctx)
+		SSL_CTX_free(c->ctx);
 	if (c->fd >= 0)
 		close(c->fd);
 }
@@ -92,6 +93,10 @@ static enum pl_vcheck check_redis(struct pl_vctx *cx, const struct pl_vsecret *s
 	char *cmd = NULL;
 	int n = 0;
 	int tls = strcmp(u.scheme, "rediss") == 0 || strcmp(u.scheme, "valkeys") == 0;
+	if (tls && pl_dl_ssl() < 0) {
+		pl_vlib_missing(out);
+		goto done;
+	}
 	if (strstr(u.scheme, "sentinel")) {
 		pl_vset(out, PL_VALIDATION_NOT_CHECKED, "sentinel URIs are not checked");
 		goto done;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dl/dl_crypto.h"
 #include "dl/dl_curl.h"
 #include "match/inspect.h"
 #include "pkgleaks/error.h"
@@ -259,6 +260,9 @@ static void curl_init(void)
 
 int pl_validator_new(const struct pl_validate_options *o, struct pl_validator **out)
 {
+	int lrc = pl_dl_crypto(); /* cache keys (SHA-256), request signing */
+	if (lrc < 0)
+		return lrc;
 	pthread_once(&curl_once, curl_init);
 	if (!curl_ok)
 		return pl_dl_curl() < 0 ? PL_ENOTFOUND : pl_error_set(PL_ERROR, "cannot initialise libcurl");

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start-up stays lean: a plain scan never loads the client libraries of the
 # store, the registries or validation (src/dl/dl.h opens them on first use),
-# nor libxml2 and ICU (src/walk/walk.c support_formats), and a use that needs
-# one loads it.
+# nor libxml2 and ICU (src/walk/walk.c support_formats), nor OpenSSL until a
+# finding needs a fingerprint, and a use that needs one loads it. OpenSSL
+# runs with AVX-512 masked (OPENSSL_ia32cap, src/dl/libs.c).
 . "$(dirname "$0")/../lib/common.sh"
 require_binary
 make_fixtures --set formats
@@ -18,7 +19,7 @@ loaded() {
 
 note "a scan maps none of the client libraries"
 loaded libs.txt scan -q --no-progress clean.txt
-for lib in libcurl libpq libmongoc libbson libmariadb libhiredis librabbitmq; do
+for lib in libcurl libpq libmongoc libbson libmariadb libhiredis librabbitmq libcrypto libssl; do
 	assert_not_contains libs.txt "$lib" "scan does not load $lib"
 done
 # libxml2 (and ICU with it) served only libarchive's xar reader, left out.
@@ -30,7 +31,7 @@ assert_contains libs.txt "libhs" "scan loads Hyperscan (sanity check of LD_DEBUG
 note "the binary does not link them either"
 readelf -d "$PKGLEAKS" 2>/dev/null | grep NEEDED >needed.txt || true
 if [ -s needed.txt ]; then
-	for lib in libcurl libpq libmongoc libmariadb libhiredis librabbitmq; do
+	for lib in libcurl libpq libmongoc libmariadb libhiredis librabbitmq libcrypto libssl; do
 		assert_not_contains needed.txt "$lib" "pkgleaks has no NEEDED entry for $lib"
 	done
 fi
@@ -40,4 +41,22 @@ loaded libs.txt report --db "$FX/none.db" --format json
 assert_not_contains libs.txt "libpq" "a SQLite report does not load libpq"
 loaded libs.txt report --db "postgresql://127.0.0.1:1/none?connect_timeout=1" --format json
 assert_contains libs.txt "libpq" "a PostgreSQL store loads libpq"
+
+note "OpenSSL: loaded for a finding's fingerprint, and for a store"
+printf 'token = "%s"\n' "$(fake_secret github)" >secret.txt
+loaded libs.txt scan -q --no-progress secret.txt
+assert_contains libs.txt "libcrypto" "a scan that finds a secret loads libcrypto"
+assert_not_contains libs.txt "libssl" "... but not libssl"
+loaded libs.txt scan -q --no-progress --db "$FX/startup.db" clean.txt
+assert_contains libs.txt "libcrypto" "a scan into a store loads libcrypto (blob ids)"
+
+note "OpenSSL runs with AVX512F masked, unless the user says otherwise"
+run_pl version --verbose
+assert_exit 0 "version --verbose"
+assert_contains "$OUT" "OpenSSL 3" "version --verbose names OpenSSL"
+assert_match "$OUT" '^Hyperscan [0-9]' "version --verbose names Hyperscan"
+assert_contains "$OUT" "env::~0x10000" "OpenSSL saw OPENSSL_ia32cap=:~0x10000"
+OPENSSL_ia32cap=":~0x20000" run_pl version --verbose
+assert_contains "$OUT" "env::~0x20000" "a value the user set is kept"
+assert_not_contains "$OUT" "env::~0x10000" "... and not replaced"
 finish

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "dl/dl.h"
+#include "dl/dl_crypto.h"
 #include "dl/dl_hiredis.h"
 #include "pkgleaks/error.h"
 #include "test.h"
@@ -45,10 +46,27 @@ static void test_real_library(void)
 	redisReaderFree(r);
 }
 
+/* libcrypto is opened with AVX512F masked (dl/libs.c), unless the user
+ * set the mask: then theirs stands. */
+static void test_openssl_mask(void)
+{
+	const char *was = getenv("OPENSSL_ia32cap");
+	char *before = was ? strdup(was) : NULL;
+	CHECK(pl_dl_crypto() == 0);
+	const char *now = getenv("OPENSSL_ia32cap");
+	CHECK(now && strcmp(now, before ? before : ":~0x10000") == 0);
+	char want[128];
+	snprintf(want, sizeof(want), "env:%s", now ? now : "");
+	CHECK(strstr(OpenSSL_version(OPENSSL_CPU_INFO), want) != NULL);
+	CHECK(pl_dl_crypto() == 0); /* once */
+	free(before);
+}
+
 int main(void)
 {
 	test_missing_library();
 	test_missing_symbol();
 	test_real_library();
+	test_openssl_mask();
 	TEST_MAIN_END();
 }

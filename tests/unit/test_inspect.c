@@ -8,12 +8,12 @@
  * anywhere), AWS key ids whose account python computed with the published
  * formula. Hostile inputs (cut at every length, random bytes, huge length
  * fields) must neither crash nor leak (run under ASan + UBSan). */
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl/dl_crypto.h"
 #include "match/inspect.h"
 #include "test.h"
 #include "util/alloc.h"
@@ -644,6 +644,7 @@ static void test_random(void)
 
 int main(void)
 {
+	CHECK(pl_dl_crypto() == 0); /* b64url() calls OpenSSL itself */
 	test_known();
 	test_pypi();
 	test_aws();
