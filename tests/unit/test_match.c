@@ -1,5 +1,6 @@
 /* Unit tests of the rules and match modules: loading, filters, checksums,
  * confirmation windows, allow comments. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,11 +175,67 @@ static void test_builtin_rules(void)
 	pl_ruleset_free(rs);
 }
 
+struct want {
+	const char *rule, *secret;
+	int n;
+};
+
+static int find_rule(const struct pl_match *m, const char *text, void *ctx)
+{
+	struct want *w = ctx;
+	size_t n = m->secret_end - m->secret_start;
+	if (strcmp(m->rule->id, w->rule) == 0 && n == strlen(w->secret) &&
+	    memcmp(text + m->secret_start, w->secret, n) == 0)
+		w->n++;
+	return 0;
+}
+
+/* Prefilters that write the first character after a short literal out as
+ * alternatives (twilio AC + hex, square EAAA; docs/rules.md): a token that
+ * starts with any character of the class must still be found, so dropping an
+ * alternative loses matches. Each first character, through the real database. */
+static void test_written_out_prefilters(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+	struct pl_ruleset *rs = pl_ruleset_new();
+	struct pl_matcher *m = NULL;
+	CHECK(pl_ruleset_add_builtin(rs) == 0);
+	CHECK(pl_ruleset_compile(rs) == 0 && pl_matcher_new(rs, &m) == 0);
+	unsigned seed = 12345;
+	for (int c = 0; m && c < 64; c++) {
+		char secret[80], text[128];
+		struct want w = {0};
+		if (c < 16) {
+			secret[0] = 'A', secret[1] = 'C', secret[2] = hex[c];
+			for (int i = 3; i < 34; i++)
+				secret[i] = hex[(seed = seed * 1103515245u + 12345u) >> 16 & 15];
+			secret[34] = '\0';
+			w = (struct want){"twilio-account-sid", secret, 0};
+			snprintf(text, sizeof(text), "sid = \"%s\"\n", secret);
+			CHECK(pl_matcher_scan(m, text, strlen(text), 0, strlen(text), find_rule, &w) == 0);
+			CHECK(w.n == 1);
+		}
+		memcpy(secret, "EAAA", 4);
+		secret[4] = b64[c];
+		for (int i = 5; i < 64; i++)
+			secret[i] = b64[(seed = seed * 1103515245u + 12345u) >> 16 & 63];
+		secret[64] = '\0';
+		w = (struct want){"square-access-token", secret, 0};
+		snprintf(text, sizeof(text), "token = \"%s\"\n", secret);
+		CHECK(pl_matcher_scan(m, text, strlen(text), 0, strlen(text), find_rule, &w) == 0);
+		CHECK(w.n == 1);
+	}
+	pl_matcher_free(m);
+	pl_ruleset_free(rs);
+}
+
 int main(void)
 {
 	test_filters();
 	test_loading_errors();
 	test_matching();
 	test_builtin_rules();
+	test_written_out_prefilters();
 	TEST_MAIN_END();
 }
