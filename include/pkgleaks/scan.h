@@ -83,6 +83,11 @@ struct pl_sink_ops {
 	 * which id they belong to. */
 	int (*blob_seen)(void *ctx, const char *source, const char *path, const char *blob_id);
 	void (*blob_done)(void *ctx, const char *source, const char *path, const char *blob_id);
+	/* Optional (may be NULL): called right after file_facts, in the same
+	 * worker thread but WITHOUT the lock that serialises every other call,
+	 * for slow work that must not hold up the other workers (the store
+	 * writing the artifact). The sink serialises it itself. */
+	void (*file_write)(void *ctx, const char *source);
 };
 
 #define PL_BLOB_DEDUP_MAX (4u * 1024 * 1024)

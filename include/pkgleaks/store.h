@@ -123,6 +123,14 @@ struct pl_store_sink_options {
 	int (*in_transaction)(void *ctx, struct pl_store *st, const char *source,
 			      const char *status, const char *error);
 	void *in_transaction_ctx;
+	/* 1: file_facts only takes the artifact out of what is pending, and
+	 * file_write (the scan calls it without its lock) writes it, under the
+	 * sink's own lock, so a worker never waits for another's write. Only
+	 * when nothing else uses the store during the scan (registry sources
+	 * and workers share it: they leave this 0, and file_facts writes). An
+	 * artifact whose file_write never comes (a wrapper that does not pass
+	 * it on) is written at its thread's next file_facts, or at finish. */
+	int defer_writes;
 };
 
 /* What a scan wrote. */

@@ -121,6 +121,9 @@ struct cli_store_args {
 	const char *db;    /* path or postgresql:// URL; NULL = no store */
 	int store_secrets; /* keep raw values, encrypted (PKGLEAKS_KEY) */
 	int rescan;        /* match every blob and rewrite every artifact */
+	/* the scan writes artifacts without its lock (pl_store_sink_options):
+	 * only where nothing else uses the store during the scan */
+	int defer_writes;
 };
 
 struct cli_store;

@@ -343,6 +343,7 @@ static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 	report.ruleset_version = pl_ruleset_version(rs);
 	struct target t;
 	struct cli_store *store = NULL;
+	a->store.defer_writes = 1; /* the store is the sink's alone until the scan ends */
 	if (open_target(a, inputs, ninputs, &report, &t) ||
 	    (a->store.db && cli_store_open(&a->store, pl_ruleset_version(rs), &store))) {
 		pl_published_free(t.published);

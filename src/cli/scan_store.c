@@ -70,6 +70,7 @@ int cli_store_open(const struct cli_store_args *a, const char *ruleset_version,
 	struct pl_store_sink_options o = {.ruleset_version = ruleset_version,
 					  .store_secrets = a->store_secrets,
 					  .force = a->rescan,
+					  .defer_writes = a->defer_writes,
 					  .on_error = on_store_error,
 					  .on_error_ctx = cs};
 	cs->sink = pl_store_sink_new(cs->st, &o);
@@ -137,6 +138,13 @@ static void tee_blob_done(void *ctx, const char *source, const char *path, const
 	pl_store_sink_ops.blob_done(cs->sink, source, path, sha256);
 }
 
+/* Without the scan's lock: only the store has slow work there. */
+static void tee_file_write(void *ctx, const char *source)
+{
+	struct cli_store *cs = ctx;
+	pl_store_sink_ops.file_write(cs->sink, source);
+}
+
 static const struct pl_sink_ops tee_ops = {
 	.finding = tee_finding,
 	.error = tee_error,
@@ -146,6 +154,7 @@ static const struct pl_sink_ops tee_ops = {
 	.metadata = tee_metadata,
 	.blob_seen = tee_blob_seen,
 	.blob_done = tee_blob_done,
+	.file_write = tee_file_write,
 };
 
 void cli_store_wrap(struct cli_store *cs, struct pl_scan_options *opt,

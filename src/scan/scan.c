@@ -524,6 +524,9 @@ static void deliver_facts(struct scan *s, const struct file_ctx *fc,
 	if (s->sink->file_facts)
 		s->sink->file_facts(s->sink_ctx, fc->source_display, facts);
 	pthread_mutex_unlock(&s->lock);
+	/* Unlocked: the other workers go on while this one writes. */
+	if (s->sink->file_write)
+		s->sink->file_write(s->sink_ctx, fc->source_display);
 }
 
 static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct job *job)

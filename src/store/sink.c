@@ -4,7 +4,14 @@
  * Files from different workers interleave, so what is pending is keyed by
  * the worker thread and the source: one worker scans one file at a time,
  * from its first event to its file_facts, and the same file given twice
- * (`scan dir dir/x.tgz`) is then two separate artifacts in flight. */
+ * (`scan dir dir/x.tgz`) is then two separate artifacts in flight.
+ *
+ * Locks: the scan's lock serialises every event but file_write. The
+ * sink's own: store_lock (the connection, the open group, what the write
+ * counts), cache_lock (the blob cache: blob_seen reads it while another
+ * worker's write adds to it), ready_lock (artifacts between file_facts and
+ * file_write), report_lock (on_error). Order: the scan's, then store_lock,
+ * then the others; none of the others is held while taking another. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,16 +90,23 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+struct ready;
+
 struct pl_store_sink {
 	struct pl_store *st;
 	struct pl_store_sink_options opt;
 	char *ruleset;
-	struct pending **p;
+	struct pending **p; /* under the scan's lock */
 	size_t np, capp;
-	struct pl_blob_cache cache;
-	struct group group;
+	struct ready **ready; /* under ready_lock (defer_writes) */
+	size_t nready, capready;
+	struct pl_blob_cache cache; /* under cache_lock */
+	struct group group;         /* under store_lock */
 	int finished;
+	/* artifacts, unchanged, failed, occurrences under store_lock; the
+	 * blob counts under the scan's lock */
 	struct pl_store_sink_stats stats;
+	pthread_mutex_t store_lock, cache_lock, ready_lock, report_lock;
 };
 
 /* ---- pending files ---- */
@@ -150,15 +164,6 @@ static struct pending *pending_get(struct pl_store_sink *s, const char *source)
 	return p;
 }
 
-static void pending_remove(struct pl_store_sink *s, struct pending *p)
-{
-	for (size_t i = 0; i < s->np; i++)
-		if (s->p[i] == p) {
-			pending_drop(s, i);
-			return;
-		}
-}
-
 /* ---- names ---- */
 
 static const char *base_name(const char *p)
@@ -190,7 +195,7 @@ static char *escaped(const char *s)
 	return pl_escape(s ? s : "", s ? strlen(s) : 0);
 }
 
-static void report_error(const struct pl_store_sink *s, const char *source, const char *message);
+static void report_error(struct pl_store_sink *s, const char *source, const char *message);
 
 /* ---- events ---- */
 
@@ -255,9 +260,19 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 	struct pl_store_sink *s = ctx;
 	struct pending *p = pending_get(s, source);
 	s->stats.blobs++;
-	int64_t n = s->opt.force ? -1 : pl_blob_cache_find(&s->cache, blob_id);
-	if (n < 0 && !s->opt.force && !s->cache.complete)
+	int64_t n = -1;
+	int complete = 0;
+	if (!s->opt.force) {
+		pthread_mutex_lock(&s->cache_lock);
+		n = pl_blob_cache_find(&s->cache, blob_id);
+		complete = s->cache.complete;
+		pthread_mutex_unlock(&s->cache_lock);
+	}
+	if (n < 0 && !s->opt.force && !complete) {
+		pthread_mutex_lock(&s->store_lock);
 		n = pl_store_blob_findings(s->st, blob_id, s->ruleset);
+		pthread_mutex_unlock(&s->store_lock);
+	}
 	if (n < 0) {
 		p->blob_start = p->nf;
 		return 0;
@@ -336,12 +351,14 @@ static void views_release(struct views *v)
 	free(v->replays);
 }
 
-static void report_error(const struct pl_store_sink *s, const char *source, const char *message)
+static void report_error(struct pl_store_sink *s, const char *source, const char *message)
 {
 	if (!s->opt.on_error)
 		return;
 	char *src = escaped(source);
+	pthread_mutex_lock(&s->report_lock);
 	s->opt.on_error(s->opt.on_error_ctx, src, message);
+	pthread_mutex_unlock(&s->report_lock);
 	free(src);
 }
 
@@ -363,7 +380,9 @@ static void group_lost(struct pl_store_sink *s)
 	free(msg);
 	s->group.n = 0;
 	s->group.occurrences = 0;
+	pthread_mutex_lock(&s->cache_lock);
 	pl_blob_cache_release(&s->cache);
+	pthread_mutex_unlock(&s->cache_lock);
 }
 
 static int group_commit(struct pl_store_sink *s)
@@ -401,12 +420,14 @@ static void group_add(struct pl_store_sink *s, const struct pending *p,
 /* What this artifact's write stored: blobs to skip from now on. */
 static void remember_blobs(struct pl_store_sink *s, const struct pending *p)
 {
+	pthread_mutex_lock(&s->cache_lock);
 	for (size_t i = 0; i < p->nb; i++) {
 		int64_t n = 0;
 		for (size_t k = p->b[i].first; k < p->b[i].first + p->b[i].count; k++)
 			n += (int64_t)p->f[k].npos;
 		pl_blob_cache_add(&s->cache, p->b[i].blob_id, n);
 	}
+	pthread_mutex_unlock(&s->cache_lock);
 }
 
 /* An artifact from an index (facts->meta) is named as the index names it;
@@ -455,31 +476,60 @@ static void identity_release(struct identity *id)
 	free(id->key);
 }
 
-static void write_pending(struct pl_store_sink *s, struct pending *p,
-			  const struct pl_file_facts *facts)
-{
-	pl_package_id_finish(&p->id, p->source);
+/* An artifact between its file_facts and its write: the pending file,
+ * taken out of s->p, and what its facts said. */
+struct ready {
+	pthread_t thread;
+	struct pending *p;
 	struct identity id;
-	identity_build(&id, p, facts);
-	const char *status = p->failed ? "error" : p->partial || facts->stopped_by_limit ? "partial"
-											    : "ok";
+	const char *status; /* static text */
+	const char *error;  /* p->error, a static text, or NULL */
+	uint64_t size, bytes_scanned;
+};
+
+/* Takes p (already out of s->p); facts is only read here. */
+static struct ready *ready_new(struct pending *p, const struct pl_file_facts *facts)
+{
+	struct ready *r = pl_xcalloc(1, sizeof(*r));
+	r->thread = p->thread;
+	r->p = p;
+	pl_package_id_finish(&p->id, p->source);
+	identity_build(&r->id, p, facts);
+	r->status = p->failed ? "error" : p->partial || facts->stopped_by_limit ? "partial" : "ok";
+	r->error = p->error ? p->error : facts->stopped_by_limit ? "stopped by a limit" : NULL;
+	r->size = facts->size;
+	r->bytes_scanned = facts->bytes_scanned;
+	return r;
+}
+
+static void ready_free(struct ready *r)
+{
+	identity_release(&r->id);
+	pending_free(r->p);
+	free(r);
+}
+
+/* Writes the artifact and frees r. */
+static void write_ready(struct pl_store_sink *s, struct ready *r)
+{
+	struct pending *p = r->p;
 	struct views v;
 	build_views(p, &v);
 	struct pl_store_artifact a = {
-		.ecosystem = id.ecosystem, .project = id.project, .version = id.version,
-		.filename = id.filename, .sha256 = id.key, .size = facts->size,
-		.bytes_scanned = facts->bytes_scanned, .upload_time = id.upload_time,
-		.scan_time = (int64_t)time(NULL), .ruleset_version = s->ruleset, .status = status,
-		.error = p->error ? p->error : facts->stopped_by_limit ? "stopped by a limit" : NULL,
-		.url = id.url, .yanked = id.yanked,
+		.ecosystem = r->id.ecosystem, .project = r->id.project, .version = r->id.version,
+		.filename = r->id.filename, .sha256 = r->id.key, .size = r->size,
+		.bytes_scanned = r->bytes_scanned, .upload_time = r->id.upload_time,
+		.scan_time = (int64_t)time(NULL), .ruleset_version = s->ruleset,
+		.status = r->status, .error = r->error, .url = r->id.url, .yanked = r->id.yanked,
 		.finds = v.finds, .nfinds = p->nf, .blobs = v.blobs, .nblobs = p->nb,
 		.replays = v.replays, .nreplays = p->nr,
 		.contacts = p->id.contacts, .ncontacts = p->id.ncontacts,
 		.in_tx = s->opt.in_transaction, .in_tx_ctx = s->opt.in_transaction_ctx,
 		.source = p->source};
 	struct pl_store_written w = {0};
-	int rc = id.key[0] ? pl_store_write_artifact(s->st, &a, s->opt.force, &w)
-			   : pl_error_set(PL_EINVAL, "no SHA-256 (scan without hash_inputs)");
+	pthread_mutex_lock(&s->store_lock);
+	int rc = r->id.key[0] ? pl_store_write_artifact(s->st, &a, s->opt.force, &w)
+			      : pl_error_set(PL_EINVAL, "no SHA-256 (scan without hash_inputs)");
 	if (rc < 0 && w.group_lost)
 		group_lost(s);
 	if (rc < 0)
@@ -488,16 +538,60 @@ static void write_pending(struct pl_store_sink *s, struct pending *p,
 		s->stats.unchanged++;
 	else
 		group_add(s, p, &w);
+	pthread_mutex_unlock(&s->store_lock);
 	views_release(&v);
-	identity_release(&id);
+	ready_free(r);
+}
+
+/* The calling thread's ready artifact (for source, or any when NULL),
+ * taken out of the list; NULL when there is none. */
+static struct ready *ready_take(struct pl_store_sink *s, const char *source)
+{
+	pthread_t me = pthread_self();
+	struct ready *r = NULL;
+	pthread_mutex_lock(&s->ready_lock);
+	for (size_t i = 0; i < s->nready; i++)
+		if (pthread_equal(s->ready[i]->thread, me) &&
+		    (!source || strcmp(s->ready[i]->p->source, source) == 0)) {
+			r = s->ready[i];
+			s->ready[i] = s->ready[--s->nready];
+			break;
+		}
+	pthread_mutex_unlock(&s->ready_lock);
+	return r;
 }
 
 static void sink_file_facts(void *ctx, const char *source, const struct pl_file_facts *facts)
 {
 	struct pl_store_sink *s = ctx;
 	struct pending *p = pending_get(s, source);
-	write_pending(s, p, facts);
-	pending_remove(s, p);
+	for (size_t i = 0; i < s->np; i++)
+		if (s->p[i] == p) {
+			s->p[i] = s->p[--s->np];
+			break;
+		}
+	struct ready *r = ready_new(p, facts);
+	if (!s->opt.defer_writes) {
+		write_ready(s, r);
+		return;
+	}
+	/* The thread's previous artifact never got its file_write: now. */
+	struct ready *late = ready_take(s, NULL);
+	if (late)
+		write_ready(s, late);
+	pthread_mutex_lock(&s->ready_lock);
+	PL_GROW(s->ready, s->capready, s->nready + 1);
+	s->ready[s->nready++] = r;
+	pthread_mutex_unlock(&s->ready_lock);
+}
+
+/* Without the scan's lock (defer_writes): the other workers go on. */
+static void sink_file_write(void *ctx, const char *source)
+{
+	struct pl_store_sink *s = ctx;
+	struct ready *r = ready_take(s, source);
+	if (r)
+		write_ready(s, r);
 }
 
 const struct pl_sink_ops pl_store_sink_ops = {
@@ -509,6 +603,7 @@ const struct pl_sink_ops pl_store_sink_ops = {
 	.metadata = sink_metadata,
 	.blob_seen = sink_blob_seen,
 	.blob_done = sink_blob_done,
+	.file_write = sink_file_write,
 };
 
 /* ---- lifecycle ---- */
@@ -520,6 +615,10 @@ struct pl_store_sink *pl_store_sink_new(struct pl_store *st,
 	s->st = st;
 	s->opt = *opt;
 	s->ruleset = pl_xstrdup(opt->ruleset_version ? opt->ruleset_version : "");
+	pthread_mutex_init(&s->store_lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
+	pthread_mutex_init(&s->ready_lock, NULL);
+	pthread_mutex_init(&s->report_lock, NULL);
 	if (!opt->force)
 		pl_blob_cache_load(&s->cache, st, s->ruleset);
 	return s;
@@ -532,17 +631,31 @@ void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_sta
 
 int pl_store_sink_flush(struct pl_store_sink *s)
 {
-	return s->finished ? 0 : group_commit(s);
+	pthread_mutex_lock(&s->store_lock);
+	int rc = s->finished ? 0 : group_commit(s);
+	pthread_mutex_unlock(&s->store_lock);
+	return rc;
 }
 
 int pl_store_sink_finish(struct pl_store_sink *s)
 {
+	/* Artifacts whose file_write never came are written now. */
+	while (s->nready) {
+		struct ready *r = s->ready[--s->nready];
+		if (s->finished)
+			ready_free(r);
+		else
+			write_ready(s, r);
+	}
 	while (s->np)
 		pending_drop(s, s->np - 1);
 	if (s->finished)
 		return 0;
 	s->finished = 1;
-	return group_commit(s);
+	pthread_mutex_lock(&s->store_lock);
+	int rc = group_commit(s);
+	pthread_mutex_unlock(&s->store_lock);
+	return rc;
 }
 
 void pl_store_sink_free(struct pl_store_sink *s)
@@ -552,7 +665,12 @@ void pl_store_sink_free(struct pl_store_sink *s)
 	(void)pl_store_sink_finish(s); /* failures went to on_error */
 	free(s->group.sources);
 	free(s->p);
+	free(s->ready);
 	pl_blob_cache_release(&s->cache);
+	pthread_mutex_destroy(&s->store_lock);
+	pthread_mutex_destroy(&s->cache_lock);
+	pthread_mutex_destroy(&s->ready_lock);
+	pthread_mutex_destroy(&s->report_lock);
 	free(s->ruleset);
 	free(s);
 }

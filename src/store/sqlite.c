@@ -1,5 +1,6 @@
-/* The SQLite back end: one file, WAL journal, one connection used under the
- * scan's lock. Statements are prepared once and cached by their text. */
+/* The SQLite back end: one file, WAL journal, one connection used by one
+ * thread at a time (the scan sink's store lock). Statements are prepared once and cached by their text. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,8 +302,17 @@ static void sq_close(void *conn)
 static const char sq_setup[] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			       " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
 
+/* SQLite counts every allocation under a global mutex unless told not to
+ * (nothing here reads the counts). Only possible before its first use. */
+static void sq_configure(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *url, enum pl_store_mode mode, void **conn)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sq_configure);
 	struct sq *c = pl_xcalloc(1, sizeof(*c));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 		    (mode == PL_STORE_CREATE ? SQLITE_OPEN_CREATE : 0);

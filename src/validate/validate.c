@@ -534,6 +534,12 @@ static void vs_file_facts(void *ctx, const char *source, const struct pl_file_fa
 		s->next->file_facts(s->next_ctx, source, facts);
 }
 
+static void vs_file_write(void *ctx, const char *source)
+{
+	struct pl_validate_sink *s = ctx;
+	s->next->file_write(s->next_ctx, source);
+}
+
 static void vs_metadata(void *ctx, const char *source, const char *path, const char *text,
 			size_t len)
 {
@@ -572,4 +578,5 @@ void pl_validate_sink_init(struct pl_validate_sink *s, struct pl_validator *v,
 	s->ops.metadata = next->metadata ? vs_metadata : NULL;
 	s->ops.blob_seen = next->blob_seen ? vs_blob_seen : NULL;
 	s->ops.blob_done = next->blob_done ? vs_blob_done : NULL;
+	s->ops.file_write = next->file_write ? vs_file_write : NULL;
 }

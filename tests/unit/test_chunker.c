@@ -8,13 +8,7 @@
 #include "scan/scan_int.h"
 #include "test.h"
 
-static const char yaml[] =
-	"rules:\n"
-	"  - id: t-sk\n"
-	"    name: t\n"
-	"    pattern: '(?<![A-Za-z0-9])(?P<secret>SK[0-9a-f]{32})(?![0-9a-f])'\n"
-	"    examples: ['SKe938b4fe9cfd70f19e97bc71ae3706f6']\n"
-	"    negative_examples: ['x']\n";
+static const char yaml[] = PL_TEST_SK_RULE_YAML;
 
 static const char secret[] = "SKe938b4fe9cfd70f19e97bc71ae3706f6";
 

@@ -367,16 +367,6 @@ static char *tmp_path(const char *name)
 	return pl_xasprintf("%s/%s", tmpdir, name);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	fputs(text, f);
-	fclose(f);
-}
-
 static char *read_file(const char *path)
 {
 	char *buf = pl_xcalloc(1, 1 << 16);
@@ -395,7 +385,7 @@ static char *read_file(const char *path)
 static void check_baseline_error(const char *text, int want)
 {
 	char *path = tmp_path("bad.json");
-	write_file(path, text);
+	pl_test_write_file(path, text);
 	struct pl_report r;
 	pl_report_init(&r, NULL);
 	int rc = pl_report_apply_baseline(&r, path);
@@ -512,7 +502,7 @@ static void test_sarif(void)
 	char *out = write_report(&r, PL_FORMAT_SARIF, NULL);
 	check_sarif_shape(out);
 	char *path = tmp_path("report.sarif");
-	write_file(path, out);
+	pl_test_write_file(path, out);
 	validate_sarif(path);
 	unlink(path);
 	free(path);

@@ -256,6 +256,46 @@ static void test_sink_dedup(struct pl_store *st)
 	pl_store_sink_free(s);
 }
 
+/* defer_writes: file_facts only takes the artifact out of what is pending;
+ * file_write (the scan calls it without its lock) writes it. One whose
+ * file_write never comes is written at its thread's next file_facts, or at
+ * finish: nothing is lost behind a wrapper that does not pass it on. */
+static void test_sink_deferred(struct pl_store *st)
+{
+	reset(st);
+	struct pl_store_sink_options o = {.ruleset_version = "rules-v1", .defer_writes = 1};
+	struct pl_store_sink *s = pl_store_sink_new(st, &o);
+	scan_sdist(s, "alpha-1.0.tar.gz", "1.0", "settings-1", 1600000000);
+	CHECK(totals(st).artifacts == 0);
+	pl_store_sink_ops.file_write(s, "another.tar.gz"); /* not this thread's: nothing */
+	CHECK(totals(st).artifacts == 0);
+	pl_store_sink_ops.file_write(s, "alpha-1.0.tar.gz");
+	CHECK(totals(st).artifacts == 1);
+	CHECK(totals(st).occurrences == 3);
+	/* Written, so its blobs are known: 1.1 skips settings.py. */
+	scan_sdist(s, "alpha-1.1.tar.gz", "1.1", "settings-1", 1610000000);
+	CHECK(totals(st).artifacts == 1);
+	/* No file_write for 1.1: the next file_facts of the thread writes it. */
+	scan_sdist(s, "alpha-1.2.tar.gz", "1.2", "settings-2", 1620000000);
+	CHECK(totals(st).artifacts == 2);
+	/* ...and finish writes the last one. */
+	CHECK(pl_store_sink_finish(s) == 0);
+	struct pl_store_sink_stats ss;
+	pl_store_sink_stats(s, &ss);
+	CHECK(ss.artifacts == 3 && ss.failed == 0);
+	CHECK(ss.blobs_skipped == 3); /* settings-1 once, readme twice */
+	struct pl_store_totals t = totals(st);
+	CHECK(t.artifacts == 3);
+	CHECK(t.occurrences == 9);
+	pl_store_sink_free(s);
+	/* Without defer_writes, file_facts writes (workers, registry sources). */
+	reset(st);
+	s = new_sink(st, 0);
+	scan_sdist(s, "alpha-1.0.tar.gz", "1.0", "settings-1", 1600000000);
+	CHECK(totals(st).artifacts == 1);
+	pl_store_sink_free(s);
+}
+
 /* A failure in the middle of an artifact's write leaves none of it. */
 static void test_write_rolls_back(struct pl_store *st)
 {
@@ -560,6 +600,7 @@ static void run_backend(const char *url, const char *sqlite_path)
 	}
 	test_sink_idempotent(st);
 	test_sink_dedup(st);
+	test_sink_deferred(st);
 	test_write_rolls_back(st);
 	test_replay_guard(st);
 	test_secrets(st, sqlite_path);

@@ -1,0 +1,151 @@
+/* Unit tests of the scan pipeline's contract with its sink: file_write
+ * comes after file_facts, in the same worker, without the lock that
+ * serialises the other calls (the store writes there while the other
+ * workers go on). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pkgleaks/error.h"
+#include "pkgleaks/finding.h"
+#include "pkgleaks/rules.h"
+#include "pkgleaks/scan.h"
+#include "test.h"
+
+static const char yaml[] = PL_TEST_SK_RULE_YAML;
+
+#define NFILES 2
+
+struct events {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int facts, writes, findings;
+	int timed_out;      /* a file_write waited in vain for the other file's facts */
+	int out_of_order;   /* a file_write without its file_facts, or twice */
+	int other_thread;   /* a file_write in another thread than its file_facts */
+	char *source[NFILES];
+	pthread_t thread[NFILES];
+	int written[NFILES];
+};
+
+static int slot_of(struct events *e, const char *source)
+{
+	for (int i = 0; i < e->facts; i++)
+		if (strcmp(e->source[i], source) == 0)
+			return i;
+	return -1;
+}
+
+static void ev_finding(void *ctx, struct pl_finding *f)
+{
+	struct events *e = ctx;
+	pthread_mutex_lock(&e->lock);
+	e->findings++;
+	pthread_mutex_unlock(&e->lock);
+	pl_finding_free(f);
+}
+
+static void ev_error(void *ctx, const char *source, const char *path, const char *reason)
+{
+	(void)ctx;
+	fprintf(stderr, "scan error: %s %s: %s\n", source, path, reason);
+	pl_test_failures++;
+}
+
+static void ev_file_done(void *ctx, const char *source, uint64_t bytes)
+{
+	(void)ctx;
+	(void)source;
+	(void)bytes;
+}
+
+static void ev_file_facts(void *ctx, const char *source, const struct pl_file_facts *facts)
+{
+	(void)facts;
+	struct events *e = ctx;
+	pthread_mutex_lock(&e->lock);
+	if (e->facts < NFILES) {
+		e->source[e->facts] = strdup(source);
+		e->thread[e->facts] = pthread_self();
+		e->facts++;
+	}
+	pthread_cond_broadcast(&e->changed);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Waits for every file's facts: if the scan still held its lock here,
+ * the other worker could never deliver them. */
+static void ev_file_write(void *ctx, const char *source)
+{
+	struct events *e = ctx;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	pthread_mutex_lock(&e->lock);
+	int i = slot_of(e, source);
+	if (i < 0 || e->written[i])
+		e->out_of_order = 1;
+	else {
+		e->written[i] = 1;
+		if (!pthread_equal(e->thread[i], pthread_self()))
+			e->other_thread = 1;
+	}
+	while (e->facts < NFILES && !e->timed_out)
+		if (pthread_cond_timedwait(&e->changed, &e->lock, &until) != 0)
+			e->timed_out = 1;
+	e->writes++;
+	pthread_mutex_unlock(&e->lock);
+}
+
+static const struct pl_sink_ops ev_ops = {
+	.finding = ev_finding,
+	.error = ev_error,
+	.file_done = ev_file_done,
+	.file_facts = ev_file_facts,
+	.file_write = ev_file_write,
+};
+
+static void test_file_write_unlocked(const struct pl_ruleset *rs)
+{
+	char dir[] = "/tmp/pkgleaks-test-scan.XXXXXX";
+	if (!mkdtemp(dir)) {
+		pl_test_failures++;
+		return;
+	}
+	char a[64], b[64];
+	snprintf(a, sizeof(a), "%s/a.txt", dir);
+	snprintf(b, sizeof(b), "%s/b.txt", dir);
+	pl_test_write_file(a, "key = SKe938b4fe9cfd70f19e97bc71ae3706f6\n");
+	pl_test_write_file(b, "other = SKe938b4fe9cfd70f19e97bc71ae3706f7\n");
+	struct events e = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+	struct pl_scan_options opt;
+	pl_scan_options_default(&opt);
+	opt.jobs = NFILES;
+	opt.read_ignore_files = 0;
+	const char *inputs[] = {dir};
+	CHECK(pl_scan_run(rs, &opt, inputs, 1, &ev_ops, &e) == 0);
+	CHECK(e.facts == NFILES);
+	CHECK(e.writes == NFILES);
+	CHECK(e.findings == NFILES);
+	CHECK(!e.timed_out);
+	CHECK(!e.out_of_order);
+	CHECK(!e.other_thread);
+	for (int i = 0; i < e.facts; i++)
+		free(e.source[i]);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	setenv("PKGLEAKS_CACHE_DIR", "", 1);
+	struct pl_ruleset *rs = pl_ruleset_new();
+	CHECK(pl_ruleset_add_yaml(rs, yaml, strlen(yaml), "t") == 0);
+	CHECK(pl_ruleset_compile(rs) == 0);
+	test_file_write_unlocked(rs);
+	pl_ruleset_free(rs);
+	TEST_MAIN_END();
+}
