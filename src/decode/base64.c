@@ -107,11 +107,13 @@ static inline unsigned rough_mask16(const unsigned char *p)
 }
 
 /* Whether one of the four 16-byte blocks at p is all in the rough range:
- * 64 bytes judged with one branch. */
+ * 64 bytes judged with one branch (a full mask plus one carries into bit 16,
+ * so the sums are ORed, not four comparisons joined by branches). */
 static inline int any_rough_block(const unsigned char *p)
 {
-	return (rough_mask16(p) == 0xffff) | (rough_mask16(p + 16) == 0xffff) |
-	       (rough_mask16(p + 32) == 0xffff) | (rough_mask16(p + 48) == 0xffff);
+	unsigned full = (rough_mask16(p) + 1) | (rough_mask16(p + 16) + 1) |
+			(rough_mask16(p + 32) + 1) | (rough_mask16(p + 48) + 1);
+	return (full & 0x10000u) != 0;
 }
 
 /* A run of PL_BASE64_MIN_RUN (32) holds a whole 16-byte block at from + 16k
