@@ -8,6 +8,7 @@
 #include "dl/dl_crypto.h"
 #include "pkgleaks/error.h"
 #include "util/alloc.h"
+#include "util/hex.h"
 #include "util/escape.h"
 
 /* How many leading characters a redacted secret keeps. */
@@ -99,10 +100,5 @@ void pl_fingerprint(const char *rule_id, const char *secret, size_t len, char ou
 	EVP_MD_CTX_free(ctx);
 	if (!ok || mdlen != 32)
 		digest_failed();
-	static const char hex[] = "0123456789abcdef";
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[64] = '\0';
+	pl_hex_encode(md, mdlen, out);
 }

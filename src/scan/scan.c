@@ -15,6 +15,7 @@
 #include "pkgleaks/error.h"
 #include "scan/scan_int.h"
 #include "util/alloc.h"
+#include "util/hex.h"
 #include "util/buf.h"
 
 /* Directory trees deeper than this are a loop or an attack. */
@@ -275,18 +276,13 @@ static EVP_MD_CTX *sha256_start(EVP_MD_CTX *c)
 
 static void sha256_hex(EVP_MD_CTX *c, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	if (EVP_DigestFinal_ex(c, md, &n) != 1 || n != 32) {
 		fprintf(stderr, "pkgleaks: SHA-256 failed\n");
 		abort();
 	}
-	for (unsigned int i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
+	pl_hex_encode(md, 32, out);
 }
 
 static EVP_MAC *poly1305_mac;
@@ -313,18 +309,13 @@ static EVP_MAC_CTX *blob_id_start(EVP_MAC_CTX *c, const unsigned char *key)
 
 static void blob_id_hex(EVP_MAC_CTX *c, char out[PL_BLOB_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char tag[PL_BLOB_ID_LEN / 2];
 	size_t n = 0;
 	if (EVP_MAC_final(c, tag, &n, sizeof(tag)) != 1 || n != sizeof(tag)) {
 		fprintf(stderr, "pkgleaks: Poly1305 failed\n");
 		abort();
 	}
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[tag[i] >> 4];
-		out[2 * i + 1] = hex[tag[i] & 15];
-	}
-	out[2 * n] = '\0';
+	pl_hex_encode(tag, n, out);
 }
 
 /* buffer_blob for the dedup path: reads straight into b (the file's reused
@@ -366,6 +357,12 @@ static void sink_metadata(struct file_ctx *fc, const char *path, const struct pl
 	fc->scan->sink->metadata(fc->scan->sink_ctx, fc->source_display, path,
 				 b->data ? b->data : "", b->len);
 	pthread_mutex_unlock(&fc->scan->lock);
+}
+
+/* Whether blobs are deduplicated: the sink asks and the scan has a key. */
+static int dedups(const struct pl_scan_options *opt, const struct pl_sink_ops *sink)
+{
+	return sink->blob_seen && opt->blob_key;
 }
 
 /* With a deduplicating sink: a blob small enough is buffered and its id
@@ -425,7 +422,7 @@ static int on_data(void *ctx, const char *path, const unsigned char *head, size_
 	int rc = 0;
 	pl_chunker_begin(fc->chunker);
 	int meta = fc->scan->sink->metadata && pl_scan_is_metadata(path);
-	int dedup = fc->scan->sink->blob_seen && fc->scan->opt->blob_key;
+	int dedup = dedups(fc->scan->opt, fc->scan->sink);
 	if (dedup)
 		return on_data_dedup(fc, path, head, headlen, rest, meta);
 	if (!meta && !pl_decode_wants(blob_name(fc, path), head, headlen)) {
@@ -529,6 +526,17 @@ static void deliver_facts(struct scan *s, const struct file_ctx *fc,
 		s->sink->file_write(s->sink_ctx, fc->source_display);
 }
 
+/* What a file's scan holds at its end. */
+static void file_ctx_release(struct file_ctx *fc)
+{
+	if (fc->sha) /* else libcrypto may not be loaded */
+		EVP_MD_CTX_free(fc->sha);
+	if (fc->blob_mac)
+		EVP_MAC_CTX_free(fc->blob_mac);
+	pl_buf_release(&fc->blob);
+	free(fc->source_display);
+}
+
 static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct job *job)
 {
 	struct file_ctx fc = {.scan = s, .chunker = chunker, .job = job, .fd = -1, .pos = -1,
@@ -565,12 +573,7 @@ static void scan_file(struct scan *s, struct pl_chunker *chunker, const struct j
 cleanup:
 	if (fc.fd >= 0 && !is_stdin)
 		close(fc.fd);
-	if (fc.sha) /* else libcrypto may not be loaded */
-		EVP_MD_CTX_free(fc.sha);
-	if (fc.blob_mac)
-		EVP_MAC_CTX_free(fc.blob_mac);
-	pl_buf_release(&fc.blob);
-	free(fc.source_display);
+	file_ctx_release(&fc);
 }
 
 /* ---- inputs that are streams (pl_scan_streams) ---- */
@@ -624,12 +627,7 @@ static void scan_input(struct scan *s, struct pl_chunker *chunker, struct pl_sca
 	else if (rc < 0 && !fc.walk.stop_reported && !fc.walk.stopped)
 		sink_error(s, fc.source_display, "", why);
 	deliver_facts(s, &fc, facts);
-	if (fc.sha) /* else libcrypto may not be loaded */
-		EVP_MD_CTX_free(fc.sha);
-	if (fc.blob_mac)
-		EVP_MAC_CTX_free(fc.blob_mac);
-	pl_buf_release(&fc.blob);
-	free(fc.source_display);
+	file_ctx_release(&fc);
 }
 
 /* One input from the feed; 0 when the feed is over. */
@@ -808,7 +806,7 @@ static int run_workers(struct scan *s, unsigned jobs)
  * loads it only with its first finding (pl_fingerprint). */
 static int load_crypto(const struct pl_scan_options *opt, const struct pl_sink_ops *sink)
 {
-	if (opt->hash_inputs || (sink->blob_seen && opt->blob_key))
+	if (opt->hash_inputs || dedups(opt, sink))
 		return pl_dl_crypto();
 	return 0;
 }

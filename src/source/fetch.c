@@ -27,6 +27,7 @@
 #include "source/fetch_int.h"
 #include "source/npmrc.h"
 #include "util/alloc.h"
+#include "util/hex.h"
 
 struct fetch_project {
 	enum pl_ecosystem eco;
@@ -420,19 +421,13 @@ static int spool_data(void *ctx, const void *buf, size_t n, int64_t total)
 	return 0;
 }
 
-static void to_hex(const unsigned char *md, unsigned n, char *out)
-{
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* What the index promised against what arrived; NULL when they agree. */
 static char *verify(struct artifact *a)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
 	EVP_DigestFinal_ex(a->h256, md, &n);
-	to_hex(md, n, a->sha256);
+	pl_hex_encode(md, n, a->sha256);
 	if (a->meta.sha256 && strcasecmp(a->meta.sha256, a->sha256) != 0)
 		return pl_xasprintf("sha256 mismatch: the index says %s, the download is %s",
 				    a->meta.sha256, a->sha256);
@@ -449,7 +444,7 @@ static char *verify(struct artifact *a)
 		return NULL;
 	}
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	to_hex(md, n, hex);
+	pl_hex_encode(md, n, hex);
 	if (strcasecmp(a->sha1, hex) != 0)
 		return pl_xasprintf("sha1 mismatch: the registry says %s, the download is %s",
 				    a->sha1, hex);

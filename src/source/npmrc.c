@@ -22,6 +22,7 @@
 #include "pkgleaks/source.h"
 #include "source/npmrc.h"
 #include "util/alloc.h"
+#include "util/fs.h"
 #include "util/base64.h"
 #include "util/buf.h"
 
@@ -446,24 +447,6 @@ static char *default_prefix(void)
 	return prefix;
 }
 
-static int is_file(const char *dir, const char *name)
-{
-	char *p = pl_xasprintf("%s/%s", dir, name);
-	struct stat st;
-	int r = stat(p, &st) == 0 && S_ISREG(st.st_mode);
-	free(p);
-	return r;
-}
-
-static int is_dir(const char *dir, const char *name)
-{
-	char *p = pl_xasprintf("%s/%s", dir, name);
-	struct stat st;
-	int r = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-	free(p);
-	return r;
-}
-
 /* Whether the package.json in root lists dir among its workspaces
  * ("workspaces": [globs] or {"packages": [globs]}; a "!glob" excludes).
  * The globs are matched as fnmatch(3) patterns with '/' matched only by
@@ -474,7 +457,7 @@ static int is_workspace_of(const char *root, const char *dir)
 	size_t rl = strlen(root);
 	const char *rel = strcmp(root, "/") == 0 ? dir + 1 : dir + rl + 1;
 	if ((strcmp(root, "/") && (strncmp(dir, root, rl) || dir[rl] != '/')) ||
-	    !is_file(dir, "package.json"))
+	    !pl_fs_has(dir, "package.json", S_IFREG))
 		return 0;
 	char *pj = pl_xasprintf("%s/package.json", root);
 	json_t *doc = json_load_file(pj, 0, NULL);
@@ -516,8 +499,8 @@ static char *local_prefix(int global_mode)
 		return NULL;
 	char *found = NULL;
 	for (char *p = pl_xstrdup(cwd);;) {
-		int pkg = is_file(p, "package.json");
-		if (!found && (pkg || is_dir(p, "node_modules"))) {
+		int pkg = pl_fs_has(p, "package.json", S_IFREG);
+		if (!found && (pkg || pl_fs_has(p, "node_modules", S_IFDIR))) {
 			found = pl_xstrdup(p);
 			if (global_mode) {
 				free(p);

@@ -12,6 +12,7 @@
 #include "match/inspect.h"
 #include "pkgleaks/error.h"
 #include "util/alloc.h"
+#include "util/fs.h"
 #include "util/escape.h"
 #include "util/proc.h"
 
@@ -68,15 +69,6 @@ int pl_published_glob_tail(const char *pattern, const char *rel)
 
 /* ---- open and free ---- */
 
-static int is_file(const char *dir, const char *name)
-{
-	char *path = pl_xasprintf("%s/%s", dir, name);
-	struct stat st;
-	int ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-	free(path);
-	return ok;
-}
-
 static char *normalise_dir(const char *dir)
 {
 	size_t n = strlen(dir);
@@ -92,8 +84,9 @@ int pl_published_open(const char *dir, struct pl_published **out)
 		return pl_error_set(PL_ENOTFOUND, "--as-published: %s is not a directory", dir);
 	struct pl_published *p = pl_xcalloc(1, sizeof(*p));
 	p->dir = normalise_dir(dir);
-	p->npm.found = is_file(p->dir, "package.json");
-	p->sdist.found = is_file(p->dir, "pyproject.toml") || is_file(p->dir, "setup.py");
+	p->npm.found = pl_fs_has(p->dir, "package.json", S_IFREG);
+	p->sdist.found = pl_fs_has(p->dir, "pyproject.toml", S_IFREG) ||
+			 pl_fs_has(p->dir, "setup.py", S_IFREG);
 	int rc = 0;
 	if (!p->npm.found && !p->sdist.found)
 		rc = pl_error_set(PL_ENOTFOUND,

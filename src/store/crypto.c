@@ -12,6 +12,7 @@
 #include "pkgleaks/error.h"
 #include "store/store_int.h"
 #include "util/alloc.h"
+#include "util/hex.h"
 
 #define NONCE_LEN 12
 #define TAG_LEN 16
@@ -148,8 +149,7 @@ static int meta_get_or_set(struct pl_store *st, const char *key, const char *def
 static char *hex(const unsigned char *b, size_t n)
 {
 	char *s = pl_xmalloc(2 * n + 1);
-	for (size_t i = 0; i < n; i++)
-		snprintf(s + 2 * i, 3, "%02x", b[i]);
+	pl_hex_encode(b, n, s);
 	return s;
 }
 

@@ -11,20 +11,11 @@
 #include "dl/dl_crypto.h"
 #include "match/inspect.h"
 #include "util/alloc.h"
+#include "util/hex.h"
 #include "validate/sign.h"
 #include "validate/validate_int.h"
 
 #define STS_QUERY "Action=GetCallerIdentity&Version=2011-06-15"
-
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char h[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = h[d[i] >> 4];
-		out[2 * i + 1] = h[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static int sha256_hex(const char *s, size_t n, char out[65])
 {
@@ -32,7 +23,7 @@ static int sha256_hex(const char *s, size_t n, char out[65])
 	unsigned int len = 0;
 	if (!EVP_Digest(s, n, md, &len, EVP_sha256(), NULL) || len != 32)
 		return -1;
-	hex(md, 32, out);
+	pl_hex_encode(md, 32, out);
 	return 0;
 }
 
@@ -74,7 +65,7 @@ char *pl_aws_sigv4(const char *key_id, const char *secret, const char *method, c
 	free(sts);
 	char *auth = NULL;
 	if (rc == 0) {
-		hex(s, 32, sig);
+		pl_hex_encode(s, 32, sig);
 		auth = pl_xasprintf("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=host;x-amz-date, "
 				    "Signature=%s",
 				    key_id, scope, sig);

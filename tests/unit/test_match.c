@@ -194,6 +194,27 @@ static int find_rule(const struct pl_match *m, const char *text, void *ctx)
  * alternatives (twilio AC + hex, square EAAA; docs/rules.md): a token that
  * starts with any character of the class must still be found, so dropping an
  * alternative loses matches. Each first character, through the real database. */
+/* Fills secret[from, to) from alphabet (n characters, a power of two) with
+ * a fixed pseudo-random sequence, and ends it there. */
+static void fill_random(char *secret, int from, int to, const char *alphabet, unsigned n,
+			unsigned *seed)
+{
+	for (int i = from; i < to; i++)
+		secret[i] = alphabet[(*seed = *seed * 1103515245u + 12345u) >> 16 & (n - 1)];
+	secret[to] = '\0';
+}
+
+/* Exactly one match of rule for secret, in the line "<name> = \"secret\"". */
+static void expect_one(struct pl_matcher *m, const char *rule, const char *name,
+		       const char *secret)
+{
+	char text[128];
+	struct want w = {rule, secret, 0};
+	snprintf(text, sizeof(text), "%s = \"%s\"\n", name, secret);
+	CHECK(pl_matcher_scan(m, text, strlen(text), 0, strlen(text), find_rule, &w) == 0);
+	CHECK(w.n == 1);
+}
+
 static void test_written_out_prefilters(void)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -204,27 +225,16 @@ static void test_written_out_prefilters(void)
 	CHECK(pl_ruleset_compile(rs) == 0 && pl_matcher_new(rs, &m) == 0);
 	unsigned seed = 12345;
 	for (int c = 0; m && c < 64; c++) {
-		char secret[80], text[128];
-		struct want w = {0};
+		char secret[80];
 		if (c < 16) {
 			secret[0] = 'A', secret[1] = 'C', secret[2] = hex[c];
-			for (int i = 3; i < 34; i++)
-				secret[i] = hex[(seed = seed * 1103515245u + 12345u) >> 16 & 15];
-			secret[34] = '\0';
-			w = (struct want){"twilio-account-sid", secret, 0};
-			snprintf(text, sizeof(text), "sid = \"%s\"\n", secret);
-			CHECK(pl_matcher_scan(m, text, strlen(text), 0, strlen(text), find_rule, &w) == 0);
-			CHECK(w.n == 1);
+			fill_random(secret, 3, 34, hex, 16, &seed);
+			expect_one(m, "twilio-account-sid", "sid", secret);
 		}
 		memcpy(secret, "EAAA", 4);
 		secret[4] = b64[c];
-		for (int i = 5; i < 64; i++)
-			secret[i] = b64[(seed = seed * 1103515245u + 12345u) >> 16 & 63];
-		secret[64] = '\0';
-		w = (struct want){"square-access-token", secret, 0};
-		snprintf(text, sizeof(text), "token = \"%s\"\n", secret);
-		CHECK(pl_matcher_scan(m, text, strlen(text), 0, strlen(text), find_rule, &w) == 0);
-		CHECK(w.n == 1);
+		fill_random(secret, 5, 64, b64, 64, &seed);
+		expect_one(m, "square-access-token", "token", secret);
 	}
 	pl_matcher_free(m);
 	pl_ruleset_free(rs);
