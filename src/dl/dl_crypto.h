@@ -28,6 +28,7 @@
 	X(EC_curve_nid2nist) \
 	X(ERR_clear_error) \
 	X(EVP_CIPHER_CTX_ctrl) \
+	X(EVP_CIPHER_fetch) \
 	X(EVP_CIPHER_CTX_free) \
 	X(EVP_CIPHER_CTX_new) \
 	X(EVP_DecodeBlock) \
@@ -44,13 +45,8 @@
 	X(EVP_EncodeBlock) \
 	X(EVP_EncryptFinal_ex) \
 	X(EVP_EncryptInit_ex) \
+	X(EVP_EncryptInit_ex2) \
 	X(EVP_EncryptUpdate) \
-	X(EVP_MAC_CTX_free) \
-	X(EVP_MAC_CTX_new) \
-	X(EVP_MAC_fetch) \
-	X(EVP_MAC_final) \
-	X(EVP_MAC_init) \
-	X(EVP_MAC_update) \
 	X(EVP_MD_CTX_free) \
 	X(EVP_MD_CTX_new) \
 	X(EVP_MD_fetch) \
@@ -85,6 +81,7 @@ int pl_dl_crypto(void);
 #define EC_curve_nid2nist (pl_crypto_api.p_EC_curve_nid2nist)
 #define ERR_clear_error (pl_crypto_api.p_ERR_clear_error)
 #define EVP_CIPHER_CTX_ctrl (pl_crypto_api.p_EVP_CIPHER_CTX_ctrl)
+#define EVP_CIPHER_fetch (pl_crypto_api.p_EVP_CIPHER_fetch)
 #define EVP_CIPHER_CTX_free (pl_crypto_api.p_EVP_CIPHER_CTX_free)
 #define EVP_CIPHER_CTX_new (pl_crypto_api.p_EVP_CIPHER_CTX_new)
 #define EVP_DecodeBlock (pl_crypto_api.p_EVP_DecodeBlock)
@@ -101,13 +98,8 @@ int pl_dl_crypto(void);
 #define EVP_EncodeBlock (pl_crypto_api.p_EVP_EncodeBlock)
 #define EVP_EncryptFinal_ex (pl_crypto_api.p_EVP_EncryptFinal_ex)
 #define EVP_EncryptInit_ex (pl_crypto_api.p_EVP_EncryptInit_ex)
+#define EVP_EncryptInit_ex2 (pl_crypto_api.p_EVP_EncryptInit_ex2)
 #define EVP_EncryptUpdate (pl_crypto_api.p_EVP_EncryptUpdate)
-#define EVP_MAC_CTX_free (pl_crypto_api.p_EVP_MAC_CTX_free)
-#define EVP_MAC_CTX_new (pl_crypto_api.p_EVP_MAC_CTX_new)
-#define EVP_MAC_fetch (pl_crypto_api.p_EVP_MAC_fetch)
-#define EVP_MAC_final (pl_crypto_api.p_EVP_MAC_final)
-#define EVP_MAC_init (pl_crypto_api.p_EVP_MAC_init)
-#define EVP_MAC_update (pl_crypto_api.p_EVP_MAC_update)
 #define EVP_MD_CTX_free (pl_crypto_api.p_EVP_MD_CTX_free)
 #define EVP_MD_CTX_new (pl_crypto_api.p_EVP_MD_CTX_new)
 #define EVP_MD_fetch (pl_crypto_api.p_EVP_MD_fetch)

@@ -12,7 +12,7 @@
 #include "pl_sonames.h"
 
 /* OpenSSL picks its AVX-512 code on CPUs that have it (Poly1305, which
- * names a store's blobs; AES-GCM), and those 512-bit multiplies lower the
+ * named a store's blobs until schema 6; AES-GCM), and those 512-bit multiplies lower the
  * core's clock for everything that runs after them: a -j1 scan of the
  * shared corpus into a store took ~217 ms CPU with it and ~193 ms with
  * AVX512F masked (its AVX2 code is used instead). OpenSSL reads

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -116,7 +117,7 @@ struct file_ctx {
 	/* Dedup (a sink with blob_seen and a blob key): one MAC context and one
 	 * blob buffer, made at the first blob and reused for every blob of the
 	 * file. */
-	EVP_MAC_CTX *blob_mac;
+	EVP_CIPHER_CTX *blob_mac;
 	struct pl_buf blob;
 	struct pl_scan_input *in; /* pl_scan_streams: the input read instead of fd */
 	char top_error[256];      /* the last error reported for the file itself */
@@ -285,37 +286,59 @@ static void sha256_hex(EVP_MD_CTX *c, char out[65])
 	pl_hex_encode(md, 32, out);
 }
 
-static EVP_MAC *poly1305_mac;
-static pthread_once_t poly1305_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *gcm_cipher;
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
 
-static void fetch_poly1305(void)
+static void fetch_gcm(void)
 {
-	poly1305_mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
+	gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 }
 
-/* Starts a blob id (PL_BLOB_ID_LEN in scan.h says why Poly1305) in c (made
- * if NULL, then reused from one blob to the next). */
-static EVP_MAC_CTX *blob_id_start(EVP_MAC_CTX *c, const unsigned char *key)
+/* Starts a blob id (PL_BLOB_ID_LEN in scan.h says why GMAC) in c. A new
+ * context gets the key; one reused from the blob before keeps its key
+ * schedule and only takes the nonce again, which starts a new GHASH. */
+static EVP_CIPHER_CTX *blob_id_start(EVP_CIPHER_CTX *c, const unsigned char *key)
 {
-	pthread_once(&poly1305_once, fetch_poly1305);
-	if (!c && poly1305_mac)
-		c = EVP_MAC_CTX_new(poly1305_mac);
-	if (!c || EVP_MAC_init(c, key, PL_BLOB_KEY_LEN, NULL) != 1) {
-		fprintf(stderr, "pkgleaks: cannot initialise Poly1305\n");
+	pthread_once(&gcm_once, fetch_gcm);
+	const unsigned char *nonce = key + PL_BLOB_GMAC_KEY_LEN;
+	int ok;
+	if (c) {
+		ok = EVP_EncryptInit_ex2(c, NULL, NULL, nonce, NULL) == 1;
+	} else {
+		c = gcm_cipher ? EVP_CIPHER_CTX_new() : NULL;
+		ok = c && EVP_EncryptInit_ex2(c, gcm_cipher, key, nonce, NULL) == 1;
+	}
+	if (!ok) {
+		fprintf(stderr, "pkgleaks: cannot initialise AES-GCM\n");
 		abort();
 	}
 	return c;
 }
 
-static void blob_id_hex(EVP_MAC_CTX *c, char out[PL_BLOB_ID_LEN + 1])
+/* Feeds bytes to the blob id: GCM's additional data, nothing encrypted. */
+static void blob_id_update(EVP_CIPHER_CTX *c, const unsigned char *p, size_t n)
 {
-	unsigned char tag[PL_BLOB_ID_LEN / 2];
-	size_t n = 0;
-	if (EVP_MAC_final(c, tag, &n, sizeof(tag)) != 1 || n != sizeof(tag)) {
-		fprintf(stderr, "pkgleaks: Poly1305 failed\n");
+	while (n) {
+		int piece = n > INT_MAX / 2 ? INT_MAX / 2 : (int)n, out = 0;
+		if (EVP_EncryptUpdate(c, NULL, &out, p, piece) != 1) {
+			fprintf(stderr, "pkgleaks: GMAC failed\n");
+			abort();
+		}
+		p += piece;
+		n -= (size_t)piece;
+	}
+}
+
+static void blob_id_hex(EVP_CIPHER_CTX *c, char out[PL_BLOB_ID_LEN + 1])
+{
+	unsigned char tag[PL_BLOB_ID_LEN / 2], none[16];
+	int n = 0;
+	if (EVP_EncryptFinal_ex(c, none, &n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, (int)sizeof(tag), tag) != 1) {
+		fprintf(stderr, "pkgleaks: GMAC failed\n");
 		abort();
 	}
-	pl_hex_encode(tag, n, out);
+	pl_hex_encode(tag, sizeof(tag), out);
 }
 
 /* buffer_blob for the dedup path: reads straight into b (the file's reused
@@ -325,13 +348,13 @@ static void blob_id_hex(EVP_MAC_CTX *c, char out[PL_BLOB_ID_LEN + 1])
  * passed b->max (what was read is kept for raw matching, the rest is still
  * in the stream); -1 on a read error. */
 static int buffer_blob_hashed(struct pl_buf *b, const unsigned char *head, size_t headlen,
-			      struct pl_stream *rest, EVP_MAC_CTX *id)
+			      struct pl_stream *rest, EVP_CIPHER_CTX *id)
 {
 	enum { PIECE = 65536 };
 	if (pl_buf_append(b, head, headlen) < 0)
 		return 0;
 	if (headlen)
-		EVP_MAC_update(id, head, headlen);
+		blob_id_update(id, head, headlen);
 	for (;;) {
 		PL_GROW(b->data, b->cap, b->len + PIECE + 1);
 		ssize_t n = rest->read(rest->ctx, b->data + b->len, PIECE);
@@ -341,7 +364,7 @@ static int buffer_blob_hashed(struct pl_buf *b, const unsigned char *head, size_
 		}
 		size_t len = b->len + (size_t)n;
 		if (len <= PL_BLOB_DEDUP_MAX)
-			EVP_MAC_update(id, (const unsigned char *)b->data + b->len, (size_t)n);
+			blob_id_update(id, (const unsigned char *)b->data + b->len, (size_t)n);
 		b->len = len;
 		b->data[len] = '\0';
 		if (b->max && len > b->max) {
@@ -532,7 +555,7 @@ static void file_ctx_release(struct file_ctx *fc)
 	if (fc->sha) /* else libcrypto may not be loaded */
 		EVP_MD_CTX_free(fc->sha);
 	if (fc->blob_mac)
-		EVP_MAC_CTX_free(fc->blob_mac);
+		EVP_CIPHER_CTX_free(fc->blob_mac);
 	pl_buf_release(&fc->blob);
 	free(fc->source_display);
 }

@@ -256,11 +256,9 @@ int pl_store_secret_reveal(struct pl_store *st, const char *fingerprint, char **
 
 int pl_store_blob_key(struct pl_store *st, unsigned char key[PL_BLOB_KEY_LEN])
 {
-	int lrc = pl_dl_crypto();
-	if (lrc < 0)
-		return lrc;
-	/* Read first: making random bytes starts OpenSSL's DRBG (about 1% of a
-	 * scan of the corpus), and only the first scan into a store needs them. */
+	/* Read first: loading libcrypto and making random bytes (its DRBG)
+	 * take about 2% of a scan of the corpus, and only the first scan into
+	 * a store needs them here; the scan's workers load it in parallel. */
 	struct pl_sql_value name = pl_sql_text("blob_key");
 	struct text_out t = {NULL};
 	int rc = pl_store_query(st, "SELECT value FROM meta WHERE key = $1", &name, 1, take_text, &t);
@@ -271,6 +269,9 @@ int pl_store_blob_key(struct pl_store *st, unsigned char key[PL_BLOB_KEY_LEN])
 		return rc;
 	}
 	free(t.s);
+	int lrc = pl_dl_crypto();
+	if (lrc < 0)
+		return lrc;
 	unsigned char fresh[PL_BLOB_KEY_LEN];
 	if (RAND_bytes(fresh, sizeof(fresh)) != 1)
 		return pl_error_set(PL_ERROR, "no random bytes for the blob key");

@@ -1,7 +1,7 @@
 /* Unit tests of the scan pipeline's contract with its sink: file_write
  * comes after file_facts, in the same worker, without the lock that
  * serialises the other calls (the store writes there while the other
- * workers go on). */
+ * workers go on); blob ids are the GMAC tags of the blobs' bytes. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,24 +107,45 @@ static const struct pl_sink_ops ev_ops = {
 	.file_write = ev_file_write,
 };
 
+/* A fresh directory holding a.txt and b.txt with these texts; 0 when it
+ * could not be made. two_files_remove takes it away. */
+struct two_files {
+	char dir[40], a[64], b[64];
+};
+
+static int two_files_make(struct two_files *t, const char *text_a, const char *text_b)
+{
+	snprintf(t->dir, sizeof(t->dir), "/tmp/pkgleaks-test-scan.XXXXXX");
+	if (!mkdtemp(t->dir)) {
+		pl_test_failures++;
+		return 0;
+	}
+	snprintf(t->a, sizeof(t->a), "%s/a.txt", t->dir);
+	snprintf(t->b, sizeof(t->b), "%s/b.txt", t->dir);
+	pl_test_write_file(t->a, text_a);
+	pl_test_write_file(t->b, text_b);
+	return 1;
+}
+
+static void two_files_remove(const struct two_files *t)
+{
+	unlink(t->a);
+	unlink(t->b);
+	rmdir(t->dir);
+}
+
 static void test_file_write_unlocked(const struct pl_ruleset *rs)
 {
-	char dir[] = "/tmp/pkgleaks-test-scan.XXXXXX";
-	if (!mkdtemp(dir)) {
-		pl_test_failures++;
+	struct two_files t;
+	if (!two_files_make(&t, "key = SKe938b4fe9cfd70f19e97bc71ae3706f6\n",
+			    "other = SKe938b4fe9cfd70f19e97bc71ae3706f7\n"))
 		return;
-	}
-	char a[64], b[64];
-	snprintf(a, sizeof(a), "%s/a.txt", dir);
-	snprintf(b, sizeof(b), "%s/b.txt", dir);
-	pl_test_write_file(a, "key = SKe938b4fe9cfd70f19e97bc71ae3706f6\n");
-	pl_test_write_file(b, "other = SKe938b4fe9cfd70f19e97bc71ae3706f7\n");
 	struct events e = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
 	struct pl_scan_options opt;
 	pl_scan_options_default(&opt);
 	opt.jobs = NFILES;
 	opt.read_ignore_files = 0;
-	const char *inputs[] = {dir};
+	const char *inputs[] = {t.dir};
 	CHECK(pl_scan_run(rs, &opt, inputs, 1, &ev_ops, &e) == 0);
 	CHECK(e.facts == NFILES);
 	CHECK(e.writes == NFILES);
@@ -134,9 +155,86 @@ static void test_file_write_unlocked(const struct pl_ruleset *rs)
 	CHECK(!e.other_thread);
 	for (int i = 0; i < e.facts; i++)
 		free(e.source[i]);
-	unlink(a);
-	unlink(b);
-	rmdir(dir);
+	two_files_remove(&t);
+}
+
+/* ---- blob ids ---- */
+
+struct ids {
+	pthread_mutex_t lock;
+	char seen[4][PL_BLOB_ID_LEN + 1];
+	int nseen, ndone;
+};
+
+static int ids_seen(void *ctx, const char *source, const char *path, const char *blob_id)
+{
+	(void)source;
+	(void)path;
+	struct ids *d = ctx;
+	pthread_mutex_lock(&d->lock);
+	if (d->nseen < 4)
+		snprintf(d->seen[d->nseen++], PL_BLOB_ID_LEN + 1, "%s", blob_id);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+static void ids_done(void *ctx, const char *source, const char *path, const char *blob_id)
+{
+	(void)source;
+	(void)path;
+	(void)blob_id;
+	struct ids *d = ctx;
+	pthread_mutex_lock(&d->lock);
+	d->ndone++;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void ids_finding(void *ctx, struct pl_finding *f)
+{
+	(void)ctx;
+	pl_finding_free(f);
+}
+
+static int ids_has(const struct ids *d, const char *id)
+{
+	for (int i = 0; i < d->nseen; i++)
+		if (strcmp(d->seen[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* A blob id is GMAC (AES-128-GCM, the blob as additional data) under the
+ * key's first 16 bytes with its next 12 as nonce: the expected tags come
+ * from `openssl mac -cipher AES-128-GCM -macopt hexkey:000102..0f
+ * -macopt hexiv:101112..1b GMAC`, not from this code. The second blob
+ * (100,000 bytes) goes through more than one update. */
+static void test_blob_ids(const struct pl_ruleset *rs)
+{
+	char *big = malloc(100001);
+	memset(big, 'a', 100000);
+	big[100000] = '\0';
+	struct two_files t;
+	int made = two_files_make(&t, "hello blob\n", big);
+	free(big);
+	if (!made)
+		return;
+	unsigned char key[PL_BLOB_KEY_LEN];
+	for (int i = 0; i < PL_BLOB_KEY_LEN; i++)
+		key[i] = (unsigned char)i;
+	struct ids d = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	const struct pl_sink_ops ops = {.finding = ids_finding, .error = ev_error,
+					.file_done = ev_file_done, .blob_seen = ids_seen,
+					.blob_done = ids_done};
+	struct pl_scan_options opt;
+	pl_scan_options_default(&opt);
+	opt.read_ignore_files = 0;
+	opt.blob_key = key;
+	const char *inputs[] = {t.dir};
+	CHECK(pl_scan_run(rs, &opt, inputs, 1, &ops, &d) == 0);
+	CHECK(d.nseen == 2 && d.ndone == 2);
+	CHECK(ids_has(&d, "7b0562eca62fc0997e0c4a990eff7447"));
+	CHECK(ids_has(&d, "e8a08c18826c4dab1ed365cae3cd0a86"));
+	two_files_remove(&t);
 }
 
 int main(void)
@@ -146,6 +244,7 @@ int main(void)
 	CHECK(pl_ruleset_add_yaml(rs, yaml, strlen(yaml), "t") == 0);
 	CHECK(pl_ruleset_compile(rs) == 0);
 	test_file_write_unlocked(rs);
+	test_blob_ids(rs);
 	pl_ruleset_free(rs);
 	TEST_MAIN_END();
 }

@@ -6,6 +6,8 @@
  * The store tests run against SQLite (a temporary file) always, and against
  * PostgreSQL too when PL_TEST_PG_URL names a database the test may empty
  * (tests/e2e/test_store.sh starts a server and runs this binary with it). */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +298,45 @@ static void test_sink_deferred(struct pl_store *st)
 	pl_store_sink_free(s);
 }
 
+/* pl_store_sink_lock lends the sink's connection (a registry planner): a
+ * deferred write waits until it is given back, and the borrower then sees
+ * the artifact before the sink commits its group. */
+struct deferred_writer {
+	struct pl_store_sink *s;
+	atomic_int written;
+};
+
+static void *write_deferred(void *arg)
+{
+	struct deferred_writer *w = arg;
+	scan_sdist(w->s, "alpha-1.0.tar.gz", "1.0", "settings-1", 1600000000);
+	pl_store_sink_ops.file_write(w->s, "alpha-1.0.tar.gz");
+	atomic_store(&w->written, 1);
+	return NULL;
+}
+
+static void test_sink_lent(struct pl_store *st)
+{
+	reset(st);
+	struct pl_store_sink_options o = {.ruleset_version = "rules-v1", .defer_writes = 1};
+	struct deferred_writer w = {pl_store_sink_new(st, &o), 0};
+	struct pl_file_facts ff = facts("alpha-1.0.tar.gz", 0);
+	CHECK(pl_store_sink_lock(w.s) == st);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, write_deferred, &w) == 0);
+	usleep(200 * 1000);
+	CHECK(atomic_load(&w.written) == 0);
+	CHECK(pl_store_artifact_known(st, ff.sha256, NULL, "rules-v1") == 0);
+	pl_store_sink_unlock(w.s);
+	pthread_join(t, NULL);
+	CHECK(atomic_load(&w.written) == 1);
+	CHECK(pl_store_sink_lock(w.s) == st);
+	CHECK(pl_store_artifact_known(st, ff.sha256, NULL, "rules-v1") == 1);
+	CHECK(totals(st).artifacts == 1);
+	pl_store_sink_unlock(w.s);
+	pl_store_sink_free(w.s);
+}
+
 /* A failure in the middle of an artifact's write leaves none of it. */
 static void test_write_rolls_back(struct pl_store *st)
 {
@@ -558,13 +599,39 @@ static void test_migrate_blob_ids(const char *url)
 	CHECK(pl_store_exec(st, "ALTER TABLE blobs RENAME COLUMN id TO sha256", NULL, 0) == 0);
 	CHECK(pl_store_exec(st, "INSERT INTO blobs (sha256, ruleset_version, nfindings)"
 				" VALUES ('0123', 'r', 0)", NULL, 0) == 0);
-	CHECK(pl_store_exec(st, "DELETE FROM schema_version WHERE version = 5", NULL, 0) == 0);
+	CHECK(pl_store_exec(st, "DELETE FROM schema_version WHERE version >= 5", NULL, 0) == 0);
 	pl_store_free(st);
 	CHECK(pl_store_open(url, PL_STORE_EXISTING, &st) == 0);
 	int v = -1;
 	CHECK(pl_store_schema_version(st, &v) == 0 && v == pl_store_schema_latest(st));
 	int64_t n = -1;
 	CHECK(pl_store_query_int(st, "SELECT COUNT(id) FROM blobs", NULL, 0, &n) == 1 && n == 0);
+	pl_store_free(st);
+}
+
+/* A store of schema 5 named its blobs by Poly1305 tags: migration 6 drops
+ * them (GMAC ids can never match them), with what was found in them. */
+static void test_migrate_gmac_ids(const char *url)
+{
+	struct pl_store *st;
+	CHECK(pl_store_open(url, PL_STORE_CREATE, &st) == 0);
+	CHECK(pl_store_exec(st, "INSERT INTO blobs (id, ruleset_version, nfindings)"
+				" VALUES ('0123', 'r', 1)", NULL, 0) == 0);
+	CHECK(pl_store_exec(st, "INSERT INTO secrets (fingerprint, rule, redacted)"
+				" VALUES ('fp-gmac', 'r', 'x***')", NULL, 0) == 0);
+	CHECK(pl_store_exec(st, "INSERT INTO blob_findings (blob, ruleset_version, secret_id,"
+				" line, col, encoding) SELECT '0123', 'r', id, 1, 1, 'plain'"
+				" FROM secrets WHERE fingerprint = 'fp-gmac'", NULL, 0) == 0);
+	CHECK(pl_store_exec(st, "DELETE FROM schema_version WHERE version >= 6", NULL, 0) == 0);
+	pl_store_free(st);
+	CHECK(pl_store_open(url, PL_STORE_EXISTING, &st) == 0);
+	int v = -1;
+	CHECK(pl_store_schema_version(st, &v) == 0 && v == pl_store_schema_latest(st) && v >= 6);
+	int64_t n = -1;
+	CHECK(pl_store_query_int(st, "SELECT COUNT(*) FROM blobs", NULL, 0, &n) == 1 && n == 0);
+	CHECK(pl_store_query_int(st, "SELECT COUNT(*) FROM blob_findings", NULL, 0, &n) == 1 &&
+	      n == 0);
+	CHECK(pl_store_exec(st, "DELETE FROM secrets WHERE fingerprint = 'fp-gmac'", NULL, 0) == 0);
 	pl_store_free(st);
 }
 
@@ -592,6 +659,7 @@ static void run_backend(const char *url, const char *sqlite_path)
 	test_schema(url);
 	test_blob_key(url);
 	test_migrate_blob_ids(url);
+	test_migrate_gmac_ids(url);
 	struct pl_store *st;
 	if (pl_store_open(url, PL_STORE_CREATE, &st) < 0) {
 		fprintf(stderr, "cannot open %s: %s\n", url, pl_error_message());
@@ -601,6 +669,7 @@ static void run_backend(const char *url, const char *sqlite_path)
 	test_sink_idempotent(st);
 	test_sink_dedup(st);
 	test_sink_deferred(st);
+	test_sink_lent(st);
 	test_write_rolls_back(st);
 	test_replay_guard(st);
 	test_secrets(st, sqlite_path);
