@@ -80,9 +80,10 @@ struct pl_sink_ops {
 	 * returning 1 means it was already matched under this ruleset, so the
 	 * scan skips it and the sink records its occurrences itself. Otherwise
 	 * the blob is matched, its findings are delivered, then blob_done says
-	 * which id they belong to. */
+	 * which id they belong to and the blob's size in bytes. */
 	int (*blob_seen)(void *ctx, const char *source, const char *path, const char *blob_id);
-	void (*blob_done)(void *ctx, const char *source, const char *path, const char *blob_id);
+	void (*blob_done)(void *ctx, const char *source, const char *path, const char *blob_id,
+			  uint64_t size);
 	/* Optional (may be NULL): called right after file_facts, in the same
 	 * worker thread but WITHOUT the lock that serialises every other call,
 	 * for slow work that must not hold up the other workers (the store

@@ -166,6 +166,12 @@ int pl_store_sink_finish(struct pl_store_sink *s);
 /* Commits what is written and not committed yet, now (a long-running
  * `follow` that goes idle); negative when that commit failed. */
 int pl_store_sink_flush(struct pl_store_sink *s);
+/* The sink's connection for other work while a scan writes through it (a
+ * registry planner reading and marking its queue): between the two the sink
+ * neither writes nor reads, and the caller sees every artifact the sink has
+ * written, committed or not. Lock order: the scan's lock, then this one. */
+struct pl_store *pl_store_sink_lock(struct pl_store_sink *s);
+void pl_store_sink_unlock(struct pl_store_sink *s);
 /* The totals so far (final after pl_store_sink_finish). */
 void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_stats *out);
 void pl_store_sink_free(struct pl_store_sink *s);

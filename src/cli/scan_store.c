@@ -132,10 +132,11 @@ static int tee_blob_seen(void *ctx, const char *source, const char *path, const 
 	return pl_store_sink_ops.blob_seen(cs->sink, source, path, sha256);
 }
 
-static void tee_blob_done(void *ctx, const char *source, const char *path, const char *sha256)
+static void tee_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
+			  uint64_t size)
 {
 	struct cli_store *cs = ctx;
-	pl_store_sink_ops.blob_done(cs->sink, source, path, sha256);
+	pl_store_sink_ops.blob_done(cs->sink, source, path, blob_id, size);
 }
 
 /* Without the scan's lock: only the store has slow work there. */

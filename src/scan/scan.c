@@ -424,7 +424,7 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
 	if (id[0] && fc->scan->sink->blob_done) {
 		pthread_mutex_lock(&fc->scan->lock);
-		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, id);
+		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, id, b->len);
 		pthread_mutex_unlock(&fc->scan->lock);
 	}
 	fc->bytes += n;

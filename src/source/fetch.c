@@ -935,12 +935,13 @@ static int w_blob_seen(void *ctx, const char *source, const char *path, const ch
 	return seen;
 }
 
-static void w_blob_done(void *ctx, const char *source, const char *path, const char *sha256)
+static void w_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
+			uint64_t size)
 {
 	struct pl_fetch *f = ctx;
 	WRAP_BEGIN(f);
 	if (f->inner->blob_done)
-		f->inner->blob_done(f->inner_ctx, source, path, sha256);
+		f->inner->blob_done(f->inner_ctx, source, path, blob_id, size);
 	WRAP_END(f);
 }
 

@@ -43,6 +43,7 @@ struct find_rec {
 
 struct blob_rec {
 	char blob_id[PL_BLOB_ID_LEN + 1];
+	uint64_t size;
 	size_t first, count;
 };
 
@@ -291,13 +292,15 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 	return 1;
 }
 
-static void sink_blob_done(void *ctx, const char *source, const char *path, const char *blob_id)
+static void sink_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
+			   uint64_t size)
 {
 	(void)path;
 	struct pending *p = pending_get(ctx, source);
 	PL_GROW(p->b, p->capb, p->nb + 1);
 	struct blob_rec *b = &p->b[p->nb];
 	snprintf(b->blob_id, sizeof(b->blob_id), "%s", blob_id);
+	b->size = size;
 	b->first = p->blob_start <= p->nf ? p->blob_start : p->nf;
 	b->count = p->nf - b->first;
 	for (size_t i = b->first; i < p->nf; i++)
@@ -337,7 +340,8 @@ static void build_views(const struct pending *p, struct views *v)
 			f->path, f->path_kind, f->ext, f->encoding, f->pos, f->npos};
 	}
 	for (size_t i = 0; i < p->nb; i++)
-		v->blobs[i] = (struct pl_store_blob){p->b[i].blob_id, p->b[i].first, p->b[i].count};
+		v->blobs[i] = (struct pl_store_blob){p->b[i].blob_id, p->b[i].size, p->b[i].first,
+						     p->b[i].count};
 	for (size_t i = 0; i < p->nr; i++)
 		v->replays[i] = (struct pl_store_replay){p->r[i].blob_id, p->r[i].path,
 							 p->r[i].path_kind, p->r[i].ext,
@@ -627,6 +631,17 @@ struct pl_store_sink *pl_store_sink_new(struct pl_store *st,
 void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_stats *out)
 {
 	*out = s->stats;
+}
+
+struct pl_store *pl_store_sink_lock(struct pl_store_sink *s)
+{
+	pthread_mutex_lock(&s->store_lock);
+	return s->st;
+}
+
+void pl_store_sink_unlock(struct pl_store_sink *s)
+{
+	pthread_mutex_unlock(&s->store_lock);
 }
 
 int pl_store_sink_flush(struct pl_store_sink *s)

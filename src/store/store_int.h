@@ -130,6 +130,7 @@ struct pl_store_find {
  * they become its blob_findings when the blob is new to the store. */
 struct pl_store_blob {
 	const char *id;
+	uint64_t size;
 	size_t first, count;
 };
 

@@ -277,6 +277,9 @@ static int write_blob_findings(struct pl_store *st, const struct pl_store_artifa
 	return rc;
 }
 
+#define BLOB_COLS 4
+#define BLOB_INSERT "INSERT INTO blobs (id, ruleset_version, size, nfindings) VALUES "
+
 /* Blobs with findings are inserted with RETURNING: their blob_findings are
  * written only for the rows this transaction inserted. Most blobs have none
  * and go in a plain INSERT (no result rows to make and read back). */
@@ -286,24 +289,24 @@ static int write_blobs(struct pl_store *st, const struct pl_store_artifact *a,
 	struct inserted in;
 	in.b = unique_blobs(a, &in.n);
 	in.mine = pl_xcalloc(in.n + 1, 1);
-	struct pl_sql_value *v = pl_xcalloc(in.n * 3 + 1, sizeof(*v));
+	struct pl_sql_value *v = pl_xcalloc(in.n * BLOB_COLS + 1, sizeof(*v));
 	size_t nfound = 0, nclean = in.n;
 	/* Rows with findings first, clean rows from the end (their order does
 	 * not matter: ON CONFLICT DO NOTHING, no rows back). */
 	for (size_t i = 0; i < in.n; i++) {
 		size_t npos = count_positions(a->finds + in.b[i].first, in.b[i].count);
 		size_t k = npos ? nfound++ : --nclean;
-		v[3 * k] = pl_sql_text(in.b[i].id);
-		v[3 * k + 1] = pl_sql_text(a->ruleset_version);
-		v[3 * k + 2] = pl_sql_int((int64_t)npos);
+		struct pl_sql_value *row = v + BLOB_COLS * k;
+		row[0] = pl_sql_text(in.b[i].id);
+		row[1] = pl_sql_text(a->ruleset_version);
+		row[2] = pl_sql_int((int64_t)in.b[i].size);
+		row[3] = pl_sql_int((int64_t)npos);
 	}
-	int rc = pl_store_insert_rows(st, "INSERT INTO blobs (id, ruleset_version, nfindings) VALUES ",
-				      3, v, nfound, " ON CONFLICT DO NOTHING RETURNING id",
-				      take_inserted, &in);
+	int rc = pl_store_insert_rows(st, BLOB_INSERT, BLOB_COLS, v, nfound,
+				      " ON CONFLICT DO NOTHING RETURNING id", take_inserted, &in);
 	if (rc == 0)
-		rc = pl_store_insert_rows(st, "INSERT INTO blobs (id, ruleset_version, nfindings) VALUES ",
-					  3, v + 3 * nfound, in.n - nfound, " ON CONFLICT DO NOTHING",
-					  NULL, NULL);
+		rc = pl_store_insert_rows(st, BLOB_INSERT, BLOB_COLS, v + BLOB_COLS * nfound,
+					  in.n - nfound, " ON CONFLICT DO NOTHING", NULL, NULL);
 	if (rc == 0)
 		rc = write_blob_findings(st, a, &in, ids);
 	free(v);

@@ -554,11 +554,12 @@ static int vs_blob_seen(void *ctx, const char *source, const char *path, const c
 	return s->next->blob_seen ? s->next->blob_seen(s->next_ctx, source, path, sha256) : 0;
 }
 
-static void vs_blob_done(void *ctx, const char *source, const char *path, const char *sha256)
+static void vs_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
+			 uint64_t size)
 {
 	struct pl_validate_sink *s = ctx;
 	if (s->next->blob_done)
-		s->next->blob_done(s->next_ctx, source, path, sha256);
+		s->next->blob_done(s->next_ctx, source, path, blob_id, size);
 }
 
 void pl_validate_sink_init(struct pl_validate_sink *s, struct pl_validator *v,

@@ -109,10 +109,11 @@ static int w_blob_seen(void *ctx, const char *source, const char *path, const ch
 	return pl_store_sink_ops.blob_seen(s->sink, source, path, sha256);
 }
 
-static void w_blob_done(void *ctx, const char *source, const char *path, const char *sha256)
+static void w_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
+			uint64_t size)
 {
 	struct work_slot *s = ctx;
-	pl_store_sink_ops.blob_done(s->sink, source, path, sha256);
+	pl_store_sink_ops.blob_done(s->sink, source, path, blob_id, size);
 }
 
 static const struct pl_sink_ops slot_sink = {

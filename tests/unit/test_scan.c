@@ -164,6 +164,7 @@ struct ids {
 	pthread_mutex_t lock;
 	char seen[4][PL_BLOB_ID_LEN + 1];
 	int nseen, ndone;
+	uint64_t bytes; /* sizes blob_done was given */
 };
 
 static int ids_seen(void *ctx, const char *source, const char *path, const char *blob_id)
@@ -178,7 +179,8 @@ static int ids_seen(void *ctx, const char *source, const char *path, const char 
 	return 0;
 }
 
-static void ids_done(void *ctx, const char *source, const char *path, const char *blob_id)
+static void ids_done(void *ctx, const char *source, const char *path, const char *blob_id,
+		     uint64_t size)
 {
 	(void)source;
 	(void)path;
@@ -186,6 +188,7 @@ static void ids_done(void *ctx, const char *source, const char *path, const char
 	struct ids *d = ctx;
 	pthread_mutex_lock(&d->lock);
 	d->ndone++;
+	d->bytes += size;
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -232,6 +235,7 @@ static void test_blob_ids(const struct pl_ruleset *rs)
 	const char *inputs[] = {t.dir};
 	CHECK(pl_scan_run(rs, &opt, inputs, 1, &ops, &d) == 0);
 	CHECK(d.nseen == 2 && d.ndone == 2);
+	CHECK(d.bytes == 11 + 100000);
 	CHECK(ids_has(&d, "7b0562eca62fc0997e0c4a990eff7447"));
 	CHECK(ids_has(&d, "e8a08c18826c4dab1ed365cae3cd0a86"));
 	two_files_remove(&t);

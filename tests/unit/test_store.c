@@ -173,11 +173,11 @@ static void scan_sdist(struct pl_store_sink *s, const char *source, const char *
 		f->positions[1] = (struct pl_position){7, 1};
 		f->npositions = 2;
 		ops->finding(s, f);
-		ops->blob_done(s, source, path, b1);
+		ops->blob_done(s, source, path, b1, 1000);
 	}
 	snprintf(path, sizeof(path), "alpha-%s/README.md", version);
 	if (!ops->blob_seen(s, source, path, b2))
-		ops->blob_done(s, source, path, b2);
+		ops->blob_done(s, source, path, b2, 2000);
 	snprintf(path, sizeof(path), "alpha-%s/tests/big.json", version);
 	ops->finding(s, mk(&rule_b, SECRET_B, source, path, 1, 20));
 	struct pl_file_facts ff = facts(source, mtime);
@@ -199,6 +199,9 @@ static void test_sink_idempotent(struct pl_store *st)
 	CHECK(t1.occurrences == 3); /* two positions of A, one of B */
 	CHECK(t1.blobs == 2);
 	CHECK(t1.blob_findings == 2);
+	int64_t bytes = 0;
+	CHECK(pl_store_query_int(st, "SELECT SUM(size) FROM blobs", NULL, 0, &bytes) == 1 &&
+	      bytes == 1000 + 2000);
 	/* The same artifact again: its blobs are skipped, nothing is rewritten. */
 	scan_sdist(s, "dist/alpha-1.0.tar.gz", "1.0", "settings-1", 1600000000);
 	struct pl_store_totals t2 = totals(st);
