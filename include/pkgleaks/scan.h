@@ -82,6 +82,15 @@ struct pl_sink_ops {
 	 * the blob is matched, its findings are delivered, then blob_done says
 	 * which id they belong to and the blob's size in bytes. */
 	int (*blob_seen)(void *ctx, const char *source, const char *path, const char *blob_id);
+	/* Optional, with blob_seen: asked first when the blob's size is known
+	 * (all of it in the walk's head, or an archive member's declared size):
+	 * 1 when the sink has recorded no blob of that size, so this one is new
+	 * whatever its bytes. The scan then matches it as it streams (no
+	 * buffering: a first scan costs little more than a scan without a
+	 * store) and gives its id to blob_done at the end, as after a
+	 * blob_seen that said 0. A declared size that lies costs a match, never
+	 * a skip. */
+	int (*blob_size_new)(void *ctx, const char *source, const char *path, uint64_t size);
 	void (*blob_done)(void *ctx, const char *source, const char *path, const char *blob_id,
 			  uint64_t size);
 	/* Optional (may be NULL): called right after file_facts, in the same

@@ -132,6 +132,12 @@ static int tee_blob_seen(void *ctx, const char *source, const char *path, const 
 	return pl_store_sink_ops.blob_seen(cs->sink, source, path, sha256);
 }
 
+static int tee_blob_size_new(void *ctx, const char *source, const char *path, uint64_t size)
+{
+	struct cli_store *cs = ctx;
+	return pl_store_sink_ops.blob_size_new(cs->sink, source, path, size);
+}
+
 static void tee_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
 			  uint64_t size)
 {
@@ -154,6 +160,7 @@ static const struct pl_sink_ops tee_ops = {
 	.file_facts = tee_file_facts,
 	.metadata = tee_metadata,
 	.blob_seen = tee_blob_seen,
+	.blob_size_new = tee_blob_size_new,
 	.blob_done = tee_blob_done,
 	.file_write = tee_file_write,
 };

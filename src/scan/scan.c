@@ -388,12 +388,92 @@ static int dedups(const struct pl_scan_options *opt, const struct pl_sink_ops *s
 	return sink->blob_seen && opt->blob_key;
 }
 
+/* A stream that feeds what it reads to a blob id, for a blob matched as it
+ * streams. */
+struct id_src {
+	struct pl_stream *in;
+	EVP_CIPHER_CTX *id;
+	uint64_t len;
+	int failed;
+};
+
+static ssize_t id_read(void *ctx, void *buf, size_t n)
+{
+	struct id_src *s = ctx;
+	ssize_t r = s->in->read(s->in->ctx, buf, n);
+	if (r > 0) {
+		blob_id_update(s->id, buf, (size_t)r);
+		s->len += (uint64_t)r;
+	}
+	s->failed |= r < 0;
+	return r;
+}
+
+/* The blob's size when known before reading it: all of it in the head, or
+ * the size its archive member declares (a hint); 0 when unknown. */
+static int known_size(size_t headlen, const struct pl_stream *rest, uint64_t *size)
+{
+	if (headlen < PL_WALK_HEAD_SIZE) {
+		*size = headlen;
+		return 1;
+	}
+	*size = rest->size;
+	return rest->has_size;
+}
+
+/* Whether the sink says no blob of this one's size was ever recorded. */
+static int new_by_size(struct file_ctx *fc, const char *path, size_t headlen,
+		       const struct pl_stream *rest)
+{
+	const struct pl_sink_ops *sink = fc->scan->sink;
+	uint64_t size;
+	if (!sink->blob_size_new || !known_size(headlen, rest, &size) || size > PL_BLOB_DEDUP_MAX)
+		return 0;
+	pthread_mutex_lock(&fc->scan->lock);
+	int fresh = sink->blob_size_new(fc->scan->sink_ctx, fc->source_display, path, size);
+	pthread_mutex_unlock(&fc->scan->lock);
+	return fresh;
+}
+
+/* A blob the sink cannot have seen, matched as it streams (as without a
+ * store) while its id is computed; the id goes to blob_done when the whole
+ * blob, and no more than PL_BLOB_DEDUP_MAX, went through. */
+static int on_data_new(struct file_ctx *fc, const char *path, const unsigned char *head,
+		       size_t headlen, struct pl_stream *rest)
+{
+	struct pl_emitter em = {emit_finding, emit_error, fc};
+	fc->blob_mac = blob_id_start(fc->blob_mac, fc->scan->opt->blob_key);
+	blob_id_update(fc->blob_mac, head, headlen);
+	struct id_src src = {rest, fc->blob_mac, headlen, 0};
+	struct pl_stream s = {.read = id_read, .ctx = &src};
+	uint64_t n = 0;
+	int rc = pl_chunker_feed_stream(fc->chunker, head, headlen, &s, &n);
+	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
+	char probe;
+	int whole = rc == 0 && !src.failed && src.len <= PL_BLOB_DEDUP_MAX &&
+		    (headlen < PL_WALK_HEAD_SIZE || id_read(&src, &probe, 1) == 0);
+	if (whole && fc->scan->sink->blob_done) {
+		char id[PL_BLOB_ID_LEN + 1];
+		blob_id_hex(fc->blob_mac, id);
+		pthread_mutex_lock(&fc->scan->lock);
+		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, id, src.len);
+		pthread_mutex_unlock(&fc->scan->lock);
+	}
+	fc->bytes += n;
+	atomic_fetch_add(&progress.bytes, n);
+	return rc;
+}
+
 /* With a deduplicating sink: a blob small enough is buffered and its id
  * computed (in the same pass); one the sink has seen is not matched again.
- * The buffer and the MAC context are the file's, reused blob after blob. */
+ * The buffer and the MAC context are the file's, reused blob after blob.
+ * A blob of a size the sink never recorded is new: matched as it streams. */
 static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned char *head,
 			 size_t headlen, struct pl_stream *rest, int meta)
 {
+	if (!meta && !pl_decode_wants(blob_name(fc, path), head, headlen) &&
+	    new_by_size(fc, path, headlen, rest))
+		return on_data_new(fc, path, head, headlen, rest);
 	struct pl_emitter em = {emit_finding, emit_error, fc};
 	struct pl_buf *b = &fc->blob;
 	pl_buf_reset(b);

@@ -1,4 +1,5 @@
 /* Blobs already stored, in memory (see pl_blob_cache in store_int.h). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,16 +60,54 @@ static struct pl_blob_slot *cache_slot(const struct pl_blob_cache *c, const uint
 
 static void grow(struct pl_blob_cache *c)
 {
-	struct pl_blob_cache bigger = {pl_xcalloc(2 * c->cap, sizeof(struct pl_blob_slot)),
-				       2 * c->cap, c->count, c->complete};
-	for (size_t i = 0; i < c->cap; i++)
-		if (used(&c->slots[i]))
-			*cache_slot(&bigger, c->slots[i].key) = c->slots[i];
-	free(c->slots);
-	*c = bigger;
+	struct pl_blob_slot *old = c->slots;
+	size_t cap = c->cap;
+	c->slots = pl_xcalloc(2 * cap, sizeof(*c->slots));
+	c->cap = 2 * cap;
+	for (size_t i = 0; i < cap; i++)
+		if (used(&old[i]))
+			*cache_slot(c, old[i].key) = old[i];
+	free(old);
 }
 
-void pl_blob_cache_add(struct pl_blob_cache *c, const char *blob_id, int64_t nfindings)
+/* The size table's slot holding size + 1, or the empty one where it goes. */
+static uint64_t *size_slot(const struct pl_blob_cache *c, uint64_t size)
+{
+	uint64_t v = size + 1;
+	/* Sizes cluster (small files): a multiplicative hash spreads them. */
+	size_t i = (size_t)((v * 0x9e3779b97f4a7c15u) >> 20) & (c->size_cap - 1);
+	while (c->sizes[i] && c->sizes[i] != v)
+		i = (i + 1) & (c->size_cap - 1);
+	return &c->sizes[i];
+}
+
+static void grow_sizes(struct pl_blob_cache *c)
+{
+	uint64_t *old = c->sizes;
+	size_t cap = c->size_cap;
+	c->size_cap = cap ? 2 * cap : 1024;
+	c->sizes = pl_xcalloc(c->size_cap, sizeof(*c->sizes));
+	for (size_t i = 0; i < cap; i++)
+		if (old[i])
+			*size_slot(c, old[i] - 1) = old[i];
+	free(old);
+}
+
+static void add_size(struct pl_blob_cache *c, int64_t size)
+{
+	if (size < 0 || size == INT64_MAX) {
+		c->any_size = 1;
+		return;
+	}
+	if (2 * (c->size_count + 1) > c->size_cap)
+		grow_sizes(c);
+	uint64_t *slot = size_slot(c, (uint64_t)size);
+	c->size_count += !*slot;
+	*slot = (uint64_t)size + 1;
+}
+
+void pl_blob_cache_add(struct pl_blob_cache *c, const char *blob_id, int64_t nfindings,
+		       int64_t size)
 {
 	uint64_t key[2];
 	if (!c->slots || id_key(blob_id, key) < 0)
@@ -83,6 +122,14 @@ void pl_blob_cache_add(struct pl_blob_cache *c, const char *blob_id, int64_t nfi
 	c->count += !used(slot);
 	memcpy(slot->key, key, sizeof(key));
 	slot->nfindings = nfindings;
+	add_size(c, size);
+}
+
+int pl_blob_cache_size_new(const struct pl_blob_cache *c, uint64_t size)
+{
+	if (!c->slots || !c->complete || c->any_size)
+		return 0;
+	return !c->sizes || !*size_slot(c, size);
 }
 
 int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *blob_id)
@@ -97,16 +144,17 @@ int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *blob_id)
 static int take_blob(void *ctx, size_t ncols, const char *const *v)
 {
 	struct pl_blob_cache *c = ctx;
-	if (ncols >= 2 && v[0])
-		pl_blob_cache_add(c, v[0], pl_store_int(v[1], 0));
+	if (ncols >= 3 && v[0])
+		pl_blob_cache_add(c, v[0], pl_store_int(v[1], 0), v[2] ? pl_store_int(v[2], -1) : -1);
 	return 0;
 }
 
 void pl_blob_cache_load(struct pl_blob_cache *c, struct pl_store *st, const char *ruleset)
 {
-	*c = (struct pl_blob_cache){pl_xcalloc(1024, sizeof(struct pl_blob_slot)), 1024, 0, 1};
+	*c = (struct pl_blob_cache){.slots = pl_xcalloc(1024, sizeof(struct pl_blob_slot)),
+				    .cap = 1024, .complete = 1};
 	struct pl_sql_value p[] = {pl_sql_text(ruleset), pl_sql_int(PL_BLOB_CACHE_MAX + 1)};
-	if (pl_store_query(st, "SELECT id, nfindings FROM blobs WHERE ruleset_version = $1"
+	if (pl_store_query(st, "SELECT id, nfindings, size FROM blobs WHERE ruleset_version = $1"
 			       " LIMIT $2", p, 2, take_blob, c) < 0 || !c->complete) {
 		/* Too many (or unreadable): keep none, ask the store each time. */
 		pl_blob_cache_release(c);
@@ -116,5 +164,6 @@ void pl_blob_cache_load(struct pl_blob_cache *c, struct pl_store *st, const char
 void pl_blob_cache_release(struct pl_blob_cache *c)
 {
 	free(c->slots);
+	free(c->sizes);
 	*c = (struct pl_blob_cache){0};
 }

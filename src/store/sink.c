@@ -292,6 +292,26 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 	return 1;
 }
 
+/* No stored blob has this size (the cache is complete and says so): the
+ * blob is new, its findings start here, as after blob_seen said 0. */
+static int sink_blob_size_new(void *ctx, const char *source, const char *path, uint64_t size)
+{
+	(void)path;
+	struct pl_store_sink *s = ctx;
+	int fresh = s->opt.force;
+	if (!fresh) {
+		pthread_mutex_lock(&s->cache_lock);
+		fresh = pl_blob_cache_size_new(&s->cache, size);
+		pthread_mutex_unlock(&s->cache_lock);
+	}
+	if (fresh) {
+		struct pending *p = pending_get(s, source);
+		s->stats.blobs++;
+		p->blob_start = p->nf;
+	}
+	return fresh;
+}
+
 static void sink_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
 			   uint64_t size)
 {
@@ -429,7 +449,7 @@ static void remember_blobs(struct pl_store_sink *s, const struct pending *p)
 		int64_t n = 0;
 		for (size_t k = p->b[i].first; k < p->b[i].first + p->b[i].count; k++)
 			n += (int64_t)p->f[k].npos;
-		pl_blob_cache_add(&s->cache, p->b[i].blob_id, n);
+		pl_blob_cache_add(&s->cache, p->b[i].blob_id, n, (int64_t)p->b[i].size);
 	}
 	pthread_mutex_unlock(&s->cache_lock);
 }
@@ -606,6 +626,7 @@ const struct pl_sink_ops pl_store_sink_ops = {
 	.file_facts = sink_file_facts,
 	.metadata = sink_metadata,
 	.blob_seen = sink_blob_seen,
+	.blob_size_new = sink_blob_size_new,
 	.blob_done = sink_blob_done,
 	.file_write = sink_file_write,
 };

@@ -215,16 +215,26 @@ struct pl_blob_cache {
 	struct pl_blob_slot *slots; /* NULL: no cache, ask the store */
 	size_t cap, count;          /* cap is a power of two, at most half full */
 	int complete;               /* every stored blob is in it: a miss is an answer */
+	/* The sizes of those blobs, plus one (0 = empty slot), in the same
+	 * kind of table; any_size: a blob of unknown size was added, so
+	 * every size may be taken. */
+	uint64_t *sizes;
+	size_t size_cap, size_count;
+	int any_size;
 };
 
 /* Loads the blobs stored under ruleset, or leaves the cache empty and
  * incomplete when there are more than PL_BLOB_CACHE_MAX. */
 void pl_blob_cache_load(struct pl_blob_cache *c, struct pl_store *st, const char *ruleset);
-/* Records a stored blob (its id); past the cap the cache stops being
- * complete. */
-void pl_blob_cache_add(struct pl_blob_cache *c, const char *blob_id, int64_t nfindings);
+/* Records a stored blob (its id and size, -1 when unknown); past the cap the
+ * cache stops being complete. */
+void pl_blob_cache_add(struct pl_blob_cache *c, const char *blob_id, int64_t nfindings,
+		       int64_t size);
 /* The blob's nfindings, -1 when it is not in the cache. */
 int64_t pl_blob_cache_find(const struct pl_blob_cache *c, const char *blob_id);
+/* 1 when the cache is complete and holds no blob of this size: a blob of
+ * that size is new whatever its bytes. */
+int pl_blob_cache_size_new(const struct pl_blob_cache *c, uint64_t size);
 void pl_blob_cache_release(struct pl_blob_cache *c);
 
 /* ---- raw secrets (crypto.c) ---- */

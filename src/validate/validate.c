@@ -554,6 +554,12 @@ static int vs_blob_seen(void *ctx, const char *source, const char *path, const c
 	return s->next->blob_seen ? s->next->blob_seen(s->next_ctx, source, path, sha256) : 0;
 }
 
+static int vs_blob_size_new(void *ctx, const char *source, const char *path, uint64_t size)
+{
+	struct pl_validate_sink *s = ctx;
+	return s->next->blob_size_new(s->next_ctx, source, path, size);
+}
+
 static void vs_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
 			 uint64_t size)
 {
@@ -578,6 +584,7 @@ void pl_validate_sink_init(struct pl_validate_sink *s, struct pl_validator *v,
 	s->ops.file_facts = next->file_facts ? vs_file_facts : NULL;
 	s->ops.metadata = next->metadata ? vs_metadata : NULL;
 	s->ops.blob_seen = next->blob_seen ? vs_blob_seen : NULL;
+	s->ops.blob_size_new = next->blob_size_new ? vs_blob_size_new : NULL;
 	s->ops.blob_done = next->blob_done ? vs_blob_done : NULL;
 	s->ops.file_write = next->file_write ? vs_file_write : NULL;
 }

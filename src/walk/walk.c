@@ -13,7 +13,6 @@
 #include "walk/walk.h"
 
 /* Bytes read to sniff a blob; also the first chunk handed to the data callback. */
-#define WALK_HEAD_SIZE (64 * 1024)
 #define WALK_READ_SIZE (128 * 1024)
 /* gzip layers in a row (a .gz of a .gz ...) before we stop peeling. */
 #define WALK_MAX_FILTERS 4
@@ -233,6 +232,10 @@ static int walk_entry(struct pl_walk *w, struct archive *a, struct archive_entry
 		w->newest_mtime = (int64_t)archive_entry_mtime(ent);
 	struct entry_src es = {.w = w, .a = a};
 	struct pl_stream s = {.read = entry_read, .ctx = &es};
+	if (archive_entry_size_is_set(ent) && archive_entry_size(ent) >= 0) {
+		s.size = (uint64_t)archive_entry_size(ent);
+		s.has_size = 1;
+	}
 	rc = walk_blob(w, &s, path, raw ? depth : depth + 1, raw ? filters + 1 : 0);
 	if (es.truncated)
 		report_truncated(w, path);
@@ -403,9 +406,9 @@ static unsigned char *head_take(struct pl_walk *w)
 {
 	unsigned l = w->level++;
 	if (l >= PL_WALK_HEAD_LEVELS)
-		return pl_xmalloc(WALK_HEAD_SIZE);
+		return pl_xmalloc(PL_WALK_HEAD_SIZE);
 	if (!w->heads[l])
-		w->heads[l] = pl_xmalloc(WALK_HEAD_SIZE);
+		w->heads[l] = pl_xmalloc(PL_WALK_HEAD_SIZE);
 	return w->heads[l];
 }
 
@@ -420,7 +423,7 @@ static int walk_blob(struct pl_walk *w, struct pl_stream *in, const char *path,
 {
 	unsigned char *head = head_take(w);
 	int rc = 0;
-	ssize_t n = pl_stream_read_full(in, head, WALK_HEAD_SIZE);
+	ssize_t n = pl_stream_read_full(in, head, PL_WALK_HEAD_SIZE);
 	if (n < 0) {
 		rc = blob_failed(w, path, pl_error_message());
 		goto cleanup;

@@ -17,6 +17,10 @@ struct pl_stream {
 	ssize_t (*read)(void *ctx, void *buf, size_t n);
 	int64_t (*seek)(void *ctx, int64_t offset, int whence);
 	void *ctx;
+	/* What the container says the stream holds (an archive member's
+	 * header), when has_size: a hint to plan buffers, never trusted. */
+	uint64_t size;
+	int has_size;
 };
 
 /* Reads until n bytes or the end; returns bytes read or -1. */
@@ -34,9 +38,14 @@ enum pl_blob_kind pl_sniff(const unsigned char *head, size_t len);
  * warn when the name and the content disagree. */
 const char *pl_sniff_name_claim(const char *name);
 
+/* Bytes the walker reads of every blob before handing it over: a data blob
+ * with a shorter head is all in its head. */
+#define PL_WALK_HEAD_SIZE (64 * 1024)
+
 struct pl_walk_ops {
 	/* A data blob: head[0, headlen) are its first bytes, the rest follows in
-	 * `rest`. Returns 0, or negative when reading failed (message set; the
+	 * `rest` (with the member's declared size, when known, as a hint:
+	 * rest->has_size, rest->size for the whole blob). Returns 0, or negative when reading failed (message set; the
 	 * walker reports it after the callback has delivered what it found). */
 	int (*data)(void *ctx, const char *path, const unsigned char *head, size_t headlen,
 		    struct pl_stream *rest);

@@ -109,6 +109,12 @@ static int w_blob_seen(void *ctx, const char *source, const char *path, const ch
 	return pl_store_sink_ops.blob_seen(s->sink, source, path, sha256);
 }
 
+static int w_blob_size_new(void *ctx, const char *source, const char *path, uint64_t size)
+{
+	struct work_slot *s = ctx;
+	return pl_store_sink_ops.blob_size_new(s->sink, source, path, size);
+}
+
 static void w_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
 			uint64_t size)
 {
@@ -122,6 +128,7 @@ static const struct pl_sink_ops slot_sink = {
 	.file_facts = w_file_facts,
 	.metadata = w_metadata,
 	.blob_seen = w_blob_seen,
+	.blob_size_new = w_blob_size_new,
 	.blob_done = w_blob_done,
 };
 

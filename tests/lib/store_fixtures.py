@@ -150,7 +150,11 @@ class Gen:
     def versions(self, nfiles):
         kept, old, new = self.secret(), self.secret("slack_bot"), self.secret("stripe")
         files = [("multi/mod%03d.py" % i, self.source_file(i)) for i in range(nfiles)]
-        files.append(("multi/settings.py", code_with(kept)))
+        # Bigger than the walker's 64 KiB head: version 1.0 matches it as it
+        # streams (a size no stored blob has), 1.1 buffers it (1.0 gave that
+        # size): both must name it alike for 1.1 to skip it.
+        pad = b"# padding that puts the setting past the walker's first 64 KiB\n" * 1500
+        files.append(("multi/settings.py", pad + code_with(kept)))
         for version, day, conf in (("1.0", "2020-01-10", old), ("1.1", "2021-06-20", new)):
             members = [("multi-%s/PKG-INFO" % version, ("Name: multi\nVersion: %s\n" % version).encode()),
                        ("multi-%s/multi/config.py" % version, code_with(conf, "SECRET"))]

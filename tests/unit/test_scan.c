@@ -162,8 +162,8 @@ static void test_file_write_unlocked(const struct pl_ruleset *rs)
 
 struct ids {
 	pthread_mutex_t lock;
-	char seen[4][PL_BLOB_ID_LEN + 1];
-	int nseen, ndone;
+	char seen[4][PL_BLOB_ID_LEN + 1], done[4][PL_BLOB_ID_LEN + 1];
+	int nseen, ndone, nsize;
 	uint64_t bytes; /* sizes blob_done was given */
 };
 
@@ -184,9 +184,10 @@ static void ids_done(void *ctx, const char *source, const char *path, const char
 {
 	(void)source;
 	(void)path;
-	(void)blob_id;
 	struct ids *d = ctx;
 	pthread_mutex_lock(&d->lock);
+	if (d->ndone < 4)
+		snprintf(d->done[d->ndone], PL_BLOB_ID_LEN + 1, "%s", blob_id);
 	d->ndone++;
 	d->bytes += size;
 	pthread_mutex_unlock(&d->lock);
@@ -198,12 +199,15 @@ static void ids_finding(void *ctx, struct pl_finding *f)
 	pl_finding_free(f);
 }
 
+/* blob_done was given this id (and blob_seen too, unless by_size). */
 static int ids_has(const struct ids *d, const char *id)
 {
-	for (int i = 0; i < d->nseen; i++)
-		if (strcmp(d->seen[i], id) == 0)
-			return 1;
-	return 0;
+	int seen = 0, done = 0;
+	for (int i = 0; i < d->nseen && i < 4; i++)
+		seen |= strcmp(d->seen[i], id) == 0;
+	for (int i = 0; i < d->ndone && i < 4; i++)
+		done |= strcmp(d->done[i], id) == 0;
+	return done && (seen || d->nsize);
 }
 
 /* A blob id is GMAC (AES-128-GCM, the blob as additional data) under the
@@ -211,7 +215,22 @@ static int ids_has(const struct ids *d, const char *id)
  * from `openssl mac -cipher AES-128-GCM -macopt hexkey:000102..0f
  * -macopt hexiv:101112..1b GMAC`, not from this code. The second blob
  * (100,000 bytes) goes through more than one update. */
-static void test_blob_ids(const struct pl_ruleset *rs)
+static int ids_size_new(void *ctx, const char *source, const char *path, uint64_t size)
+{
+	(void)source;
+	(void)path;
+	(void)size;
+	struct ids *d = ctx;
+	pthread_mutex_lock(&d->lock);
+	d->nsize++;
+	pthread_mutex_unlock(&d->lock);
+	return 1;
+}
+
+/* by_size: the sink also answers blob_size_new (every size is new), so the
+ * blobs whose size the scan knows are matched as they stream: the same ids
+ * must come out. */
+static void blob_ids_case(const struct pl_ruleset *rs, int by_size)
 {
 	char *big = malloc(100001);
 	memset(big, 'a', 100000);
@@ -227,6 +246,7 @@ static void test_blob_ids(const struct pl_ruleset *rs)
 	struct ids d = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	const struct pl_sink_ops ops = {.finding = ids_finding, .error = ev_error,
 					.file_done = ev_file_done, .blob_seen = ids_seen,
+					.blob_size_new = by_size ? ids_size_new : NULL,
 					.blob_done = ids_done};
 	struct pl_scan_options opt;
 	pl_scan_options_default(&opt);
@@ -234,11 +254,20 @@ static void test_blob_ids(const struct pl_ruleset *rs)
 	opt.blob_key = key;
 	const char *inputs[] = {t.dir};
 	CHECK(pl_scan_run(rs, &opt, inputs, 1, &ops, &d) == 0);
-	CHECK(d.nseen == 2 && d.ndone == 2);
+	/* a.txt is all in the walk's head: its size is known; b.txt's is not
+	 * (a plain file declares none), so blob_seen is asked for it. */
+	CHECK(d.nsize == (by_size ? 1 : 0));
+	CHECK(d.nseen == (by_size ? 1 : 2) && d.ndone == 2);
 	CHECK(d.bytes == 11 + 100000);
 	CHECK(ids_has(&d, "7b0562eca62fc0997e0c4a990eff7447"));
 	CHECK(ids_has(&d, "e8a08c18826c4dab1ed365cae3cd0a86"));
 	two_files_remove(&t);
+}
+
+static void test_blob_ids(const struct pl_ruleset *rs)
+{
+	blob_ids_case(rs, 0);
+	blob_ids_case(rs, 1);
 }
 
 int main(void)

@@ -301,6 +301,30 @@ static void test_sink_deferred(struct pl_store *st)
 	pl_store_sink_free(s);
 }
 
+/* blob_size_new: every size is new in an empty store; the sizes of stored
+ * blobs are not, in this sink (after the write) or a later one; --rescan
+ * (force) treats every blob as new. */
+static void test_sink_size_new(struct pl_store *st)
+{
+	reset(st);
+	const struct pl_sink_ops *ops = &pl_store_sink_ops;
+	struct pl_store_sink *s = new_sink(st, 0);
+	CHECK(ops->blob_size_new(s, "x.tar.gz", "x/a", 1000) == 1);
+	scan_sdist(s, "dist/alpha-1.0.tar.gz", "1.0", "settings-1", 1600000000);
+	CHECK(ops->blob_size_new(s, "x.tar.gz", "x/a", 1000) == 0);
+	CHECK(ops->blob_size_new(s, "x.tar.gz", "x/a", 1234) == 1);
+	CHECK(pl_store_sink_finish(s) == 0);
+	pl_store_sink_free(s);
+	s = new_sink(st, 0);
+	CHECK(ops->blob_size_new(s, "y.tar.gz", "y/a", 2000) == 0);
+	CHECK(ops->blob_size_new(s, "y.tar.gz", "y/a", 2001) == 1);
+	pl_store_sink_free(s);
+	struct pl_store_sink_options o = {.ruleset_version = "rules-v1", .force = 1};
+	s = pl_store_sink_new(st, &o);
+	CHECK(ops->blob_size_new(s, "y.tar.gz", "y/a", 2000) == 1);
+	pl_store_sink_free(s);
+}
+
 /* pl_store_sink_lock lends the sink's connection (a registry planner): a
  * deferred write waits until it is given back, and the borrower then sees
  * the artifact before the sink commits its group. */
@@ -670,6 +694,7 @@ static void run_backend(const char *url, const char *sqlite_path)
 		return;
 	}
 	test_sink_idempotent(st);
+	test_sink_size_new(st);
 	test_sink_dedup(st);
 	test_sink_deferred(st);
 	test_sink_lent(st);
@@ -709,11 +734,13 @@ static void blob_id_n(int i, char out[PL_BLOB_ID_LEN + 1])
  * instead), and the set grows past its first size. */
 static void test_blob_cache(void)
 {
-	struct pl_blob_cache c = {pl_xcalloc(1024, sizeof(struct pl_blob_slot)), 1024, 0, 1};
+	struct pl_blob_cache c = {.slots = pl_xcalloc(1024, sizeof(struct pl_blob_slot)),
+				  .cap = 1024, .complete = 1};
 	char hex[PL_BLOB_ID_LEN + 1];
+	CHECK(pl_blob_cache_size_new(&c, 0) && pl_blob_cache_size_new(&c, 100));
 	for (int i = 0; i < 3000; i++) {
 		blob_id_n(i, hex);
-		pl_blob_cache_add(&c, hex, i);
+		pl_blob_cache_add(&c, hex, i, 100 + i);
 	}
 	CHECK(c.count == 3000 && c.cap >= 6000 && c.complete);
 	int all = 1;
@@ -722,6 +749,12 @@ static void test_blob_cache(void)
 		all &= pl_blob_cache_find(&c, hex) == i;
 	}
 	CHECK(all);
+	/* Every size added is taken; one never added is new. */
+	for (int i = 0; i < 3000; i++)
+		all &= !pl_blob_cache_size_new(&c, (uint64_t)(100 + i));
+	CHECK(all && c.size_count == 3000);
+	CHECK(pl_blob_cache_size_new(&c, 99) && pl_blob_cache_size_new(&c, 3100) &&
+	      pl_blob_cache_size_new(&c, 0) && pl_blob_cache_size_new(&c, UINT64_MAX - 1));
 	blob_id_n(3000, hex);
 	CHECK(pl_blob_cache_find(&c, hex) == -1);
 	blob_id_n(7, hex);
@@ -736,17 +769,26 @@ static void test_blob_cache(void)
 	CHECK(pl_blob_cache_find(&c, "") == -1);
 	char sha[65];
 	pl_fingerprint("blob", "cached-7", 8, sha); /* a SHA-256 id of an older store */
-	pl_blob_cache_add(&c, sha, 1);
+	pl_blob_cache_add(&c, sha, 1, 5);
 	CHECK(c.count == 3000 && pl_blob_cache_find(&c, sha) == -1);
+	CHECK(pl_blob_cache_size_new(&c, 5)); /* not added: its size is not either */
 	blob_id_n(8, hex);
 	hex[PL_BLOB_ID_LEN - 1] = 'g';
-	pl_blob_cache_add(&c, hex, 1);
+	pl_blob_cache_add(&c, hex, 1, 6);
 	CHECK(c.count == 3000 && pl_blob_cache_find(&c, hex) == -1);
 	char zero[PL_BLOB_ID_LEN + 1];
 	memset(zero, '0', PL_BLOB_ID_LEN);
 	zero[PL_BLOB_ID_LEN] = '\0';
-	pl_blob_cache_add(&c, zero, 1); /* all zero marks an empty slot */
+	pl_blob_cache_add(&c, zero, 1, 7); /* all zero marks an empty slot */
 	CHECK(c.count == 3000 && pl_blob_cache_find(&c, zero) == -1);
+	/* A blob of unknown size (a row from before sizes) takes every size;
+	 * so does an incomplete cache. */
+	blob_id_n(3001, hex);
+	pl_blob_cache_add(&c, hex, 0, -1);
+	CHECK(!pl_blob_cache_size_new(&c, 99));
+	c.any_size = 0;
+	c.complete = 0;
+	CHECK(!pl_blob_cache_size_new(&c, 99));
 	pl_blob_cache_release(&c);
 }
 
