@@ -97,13 +97,13 @@ int pl_fetch_new(const struct pl_source_options *o, struct pl_fetch **out);
 void pl_fetch_free(struct pl_fetch *f);
 
 /* With a store: files it holds whole under ruleset_version are skipped
- * (unless rescan), and crawl/follow keep their state in it. The fetch
- * serialises its own use of st with the sink's (pl_fetch_wrap_sink). */
+ * (unless rescan), and crawl/follow keep their state in it. sink (may be
+ * NULL) is the store sink of the scan's sink chain, writing to st: the
+ * fetch then borrows st through it (pl_store_sink_lock), so the sink may
+ * defer its writes (defer_writes) provided every sink in the chain passes
+ * file_write on; a project is finished only after its files' file_write. */
 void pl_fetch_set_store(struct pl_fetch *f, struct pl_store *st, const char *ruleset_version,
 			struct pl_store_sink *sink);
-/* Puts the fetch between the scan and *sink (call it last, after any other
- * wrapping): the store is then used by one thread at a time. */
-void pl_fetch_wrap_sink(struct pl_fetch *f, const struct pl_sink_ops **sink, void **ctx);
 /* Called from worker threads as each project finishes. */
 void pl_fetch_on_project(struct pl_fetch *f,
 			 void (*fn)(void *ctx, const struct pl_project_result *r), void *ctx);

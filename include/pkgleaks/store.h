@@ -12,7 +12,8 @@
  * readers need no second escaping for a terminal.
  *
  * A store is one connection; it is not shared between threads (the scan sink
- * is called under the scan's lock). */
+ * is called under the scan's lock; others borrow the sink's connection with
+ * pl_store_sink_lock). */
 #ifndef PKGLEAKS_STORE_H
 #define PKGLEAKS_STORE_H
 
@@ -126,8 +127,9 @@ struct pl_store_sink_options {
 	/* 1: file_facts only takes the artifact out of what is pending, and
 	 * file_write (the scan calls it without its lock) writes it, under the
 	 * sink's own lock, so a worker never waits for another's write. Only
-	 * when nothing else uses the store during the scan (registry sources
-	 * and workers share it: they leave this 0, and file_facts writes). An
+	 * when nothing else uses the store during the scan but through
+	 * pl_store_sink_lock (as registry sources do; a work queue's slot
+	 * leaves this 0, and file_facts writes). An
 	 * artifact whose file_write never comes (a wrapper that does not pass
 	 * it on) is written at its thread's next file_facts, or at finish. */
 	int defer_writes;

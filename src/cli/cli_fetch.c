@@ -434,6 +434,10 @@ static int sinks_open(struct cli_fetch_args *a, const struct pl_ruleset *rs, str
 	s->ctx = a->collect ? (void *)&s->report : (void *)&s->counter;
 	if (a->store_required && !a->store.db)
 		a->store.db = CLI_DEFAULT_DB;
+	/* The fetch borrows the store through its sink (pl_fetch_set_store), and
+	 * mirror uses it before the scan only: workers write outside the scan's
+	 * lock. */
+	a->store.defer_writes = 1;
 	if (a->store.db && cli_store_open(&a->store, pl_ruleset_version(rs), &s->store))
 		return PL_EXIT_ERROR;
 	if (s->store)
@@ -497,7 +501,6 @@ static int run_with(struct cli_fetch_args *a, struct run_state *st, struct sinks
 	if (st->fetch) {
 		pl_fetch_set_store(st->fetch, cli_store_db(s->store), st->env.ruleset_version,
 				   cli_store_sink(s->store));
-		pl_fetch_wrap_sink(st->fetch, &st->env.sink, &st->env.sink_ctx);
 		pl_fetch_on_project(st->fetch, on_project, st);
 		signals_on(st->fetch);
 	}

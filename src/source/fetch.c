@@ -87,15 +87,13 @@ struct pl_fetch {
 	_Atomic unsigned long seq;
 	_Atomic uint64_t spool_memory; /* bytes of the spools held in memory */
 	_Atomic uint64_t bytes_done;   /* bytes received into spools */
-	/* the store */
+	/* the store: one connection, the sink's; the planners borrow it
+	 * (pl_store_sink_lock), or take store_lock when there is no sink */
 	struct pl_store *st;
 	struct pl_store_sink *st_sink;
 	char *ruleset;
 	pthread_mutex_t store_lock;
 	const char *queue;
-	/* the wrapped sink */
-	const struct pl_sink_ops *inner;
-	void *inner_ctx;
 	/* the feed */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;       /* a project ended, the planner stopped, dead */
@@ -163,21 +161,24 @@ void pl_fetch_stop(struct pl_fetch *f)
 
 struct pl_store *fetch_store_lock(struct pl_fetch *f)
 {
+	if (f->st_sink)
+		return pl_store_sink_lock(f->st_sink);
 	pthread_mutex_lock(&f->store_lock);
 	return f->st;
 }
 
 void fetch_store_unlock(struct pl_fetch *f)
 {
-	pthread_mutex_unlock(&f->store_lock);
+	if (f->st_sink)
+		pl_store_sink_unlock(f->st_sink);
+	else
+		pthread_mutex_unlock(&f->store_lock);
 }
 
 void fetch_store_flush(struct pl_fetch *f)
 {
-	pthread_mutex_lock(&f->store_lock);
 	if (f->st_sink)
 		(void)pl_store_sink_flush(f->st_sink); /* failures go to on_error */
-	pthread_mutex_unlock(&f->store_lock);
 }
 
 void pl_fetch_progress(const struct pl_fetch *f, struct pl_fetch_progress *out)
@@ -829,18 +830,43 @@ void fetch_project_end(struct pl_fetch *f, struct fetch_project *p, const char *
 
 /* ---- the feed the scan reads ---- */
 
+static int spool_complete(struct artifact *a)
+{
+	pthread_mutex_lock(&a->lock);
+	int complete = a->complete;
+	pthread_mutex_unlock(&a->lock);
+	return complete;
+}
+
+/* The oldest ready file whose download is over, else the oldest: a worker
+ * that takes a file still arriving waits for its bytes while one that has
+ * arrived waits behind it (the queue holds at most max_alive files). */
+static struct artifact *ready_take(struct pl_fetch *f)
+{
+	struct artifact **pick = &f->ready, *before = NULL;
+	for (struct artifact **pp = &f->ready, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next)
+		if (spool_complete(*pp)) {
+			pick = pp;
+			before = prev;
+			break;
+		}
+	struct artifact *a = *pick;
+	if (!a)
+		return NULL;
+	*pick = a->next;
+	if (f->ready_tail == a)
+		f->ready_tail = before;
+	a->next = NULL;
+	return a;
+}
+
 static int feed_next(void *ctx, struct pl_scan_input *in)
 {
 	struct pl_fetch *f = ctx;
 	pthread_mutex_lock(&f->lock);
 	while (!f->ready && f->producing)
 		pthread_cond_wait(&f->has_ready, &f->lock);
-	struct artifact *a = f->ready;
-	if (a) {
-		f->ready = a->next;
-		if (!f->ready)
-			f->ready_tail = NULL;
-	}
+	struct artifact *a = ready_take(f);
 	pthread_mutex_unlock(&f->lock);
 	if (!a)
 		return 0;
@@ -867,101 +893,6 @@ static void feed_done(void *ctx, struct pl_scan_input *in, const struct pl_file_
 	artifact_release(a);
 	if (complete)
 		project_complete(f, p);
-}
-
-/* ---- the sink, serialised with the fetch's own use of the store ---- */
-
-#define WRAP_BEGIN(f) pthread_mutex_lock(&(f)->store_lock)
-#define WRAP_END(f) pthread_mutex_unlock(&(f)->store_lock)
-
-static void w_finding(void *ctx, struct pl_finding *fi)
-{
-	struct pl_fetch *f = ctx;
-	WRAP_BEGIN(f);
-	f->inner->finding(f->inner_ctx, fi);
-	WRAP_END(f);
-}
-
-static void w_error(void *ctx, const char *source, const char *path, const char *reason)
-{
-	struct pl_fetch *f = ctx;
-	WRAP_BEGIN(f);
-	f->inner->error(f->inner_ctx, source, path, reason);
-	WRAP_END(f);
-}
-
-static void w_warning(void *ctx, const char *source, const char *path, const char *reason)
-{
-	struct pl_fetch *f = ctx;
-	WRAP_BEGIN(f);
-	if (f->inner->warning)
-		f->inner->warning(f->inner_ctx, source, path, reason);
-	WRAP_END(f);
-}
-
-static void w_file_done(void *ctx, const char *source, uint64_t bytes)
-{
-	struct pl_fetch *f = ctx;
-	WRAP_BEGIN(f);
-	if (f->inner->file_done)
-		f->inner->file_done(f->inner_ctx, source, bytes);
-	WRAP_END(f);
-}
-
-static void w_file_facts(void *ctx, const char *source, const struct pl_file_facts *facts)
-{
-	struct pl_fetch *f = ctx;
-	WRAP_BEGIN(f);
-	if (f->inner->file_facts)
-		f->inner->file_facts(f->inner_ctx, source, facts);
-	WRAP_END(f);
-}
-
-static void w_metadata(void *ctx, const char *source, const char *path, const char *text,
-		       size_t len)
-{
-	struct pl_fetch *f = ctx;
-	WRAP_BEGIN(f);
-	f->inner->metadata(f->inner_ctx, source, path, text, len);
-	WRAP_END(f);
-}
-
-static int w_blob_seen(void *ctx, const char *source, const char *path, const char *sha256)
-{
-	struct pl_fetch *f = ctx;
-	WRAP_BEGIN(f);
-	int seen = f->inner->blob_seen(f->inner_ctx, source, path, sha256);
-	WRAP_END(f);
-	return seen;
-}
-
-static void w_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
-			uint64_t size)
-{
-	struct pl_fetch *f = ctx;
-	WRAP_BEGIN(f);
-	if (f->inner->blob_done)
-		f->inner->blob_done(f->inner_ctx, source, path, blob_id, size);
-	WRAP_END(f);
-}
-
-void pl_fetch_wrap_sink(struct pl_fetch *f, const struct pl_sink_ops **sink, void **ctx)
-{
-	f->inner = *sink;
-	f->inner_ctx = *ctx;
-	/* Optional callbacks stay absent where the inner sink has none. */
-#define WRAPPED(meta, blobs)                                                            \
-	{.finding = w_finding, .error = w_error, .warning = w_warning,                  \
-	 .file_done = w_file_done, .file_facts = w_file_facts, .metadata = meta,        \
-	 .blob_seen = (blobs) ? w_blob_seen : NULL, .blob_done = (blobs) ? w_blob_done : NULL}
-	static const struct pl_sink_ops full = WRAPPED(w_metadata, 1);
-	static const struct pl_sink_ops no_meta = WRAPPED(NULL, 1);
-	static const struct pl_sink_ops no_blobs = WRAPPED(w_metadata, 0);
-	static const struct pl_sink_ops neither = WRAPPED(NULL, 0);
-#undef WRAPPED
-	int meta = (*sink)->metadata != NULL, blobs = (*sink)->blob_seen != NULL;
-	*sink = meta && blobs ? &full : meta ? &no_blobs : blobs ? &no_meta : &neither;
-	*ctx = f;
 }
 
 /* ---- running ---- */

@@ -217,4 +217,23 @@ assert_eq "$(cmp -s kept/pkg-gz-1.0.tar.gz "$ROOTDIR/pkg-gz-1.0.tar.gz" && echo 
 	"--keep: the kept file is the index's file"
 tmp_empty "--keep"
 
+# ---- a file that has arrived is scanned before one still arriving ----
+# Three files of one project, listed F1 F2 F3 (the order of a one-at-a-time
+# run): F1 answers after 1 s, F2 after 3 s, F3 at once. The one worker
+# takes F1 or F3 first (whatever is there), then F3 or F1, and F2 only when
+# nothing that has arrived is left: F2 is written last (in list order, F3
+# would be).
+publish pkg-gz-1.0.tar.gz pkg-gz-2.0.tar.gz
+: >"$IDX_LOG"
+run_pl pypi "${NET[@]}" -q --all-versions --concurrency 1 -j 1 pkg-gz
+mapfile -t LISTED < <(log_py '"\n".join(r["path"].rsplit("/", 1)[-1] for r in files)')
+assert_eq "${#LISTED[@]}" 3 "scan order: pkg-gz lists three files"
+set_faults "[{\"match\": \"/${LISTED[0]}\", \"fault\": \"slow:1\", \"times\": -1},
+	{\"match\": \"/${LISTED[1]}\", \"fault\": \"slow:3\", \"times\": -1}]"
+run_pl pypi "${NET[@]}" --timeout 10 -q --all-versions --concurrency 3 -j 1 --db order.db pkg-gz
+set_faults '[]'
+assert_exit 1 "scan order: the three files scanned"
+assert_eq "$(db_py order.db '(len(q("select 1 from artifacts")), q("select filename from artifacts order by id desc limit 1")[0][0])')" \
+	"(3, '${LISTED[1]}')" "scan order: files that have arrived first, the one still arriving last"
+
 finish
