@@ -93,6 +93,13 @@ struct pl_fetch;
 
 /* A fetch with its HTTP client and private temporary directory. */
 int pl_fetch_new(const struct pl_source_options *o, struct pl_fetch **out);
+/* Loads and starts libcurl (with the ~25 libraries it brings) in a thread of
+ * its own, so that it overlaps the rules' loading and the store's opening;
+ * pl_fetch_new then finds it ready. Every call must be paired with
+ * pl_source_preload_wait before the process exits (no thread is left inside
+ * the dynamic loader). */
+void pl_source_preload(void);
+void pl_source_preload_wait(void);
 /* Removes the temporary directory and everything in it. */
 void pl_fetch_free(struct pl_fetch *f);
 

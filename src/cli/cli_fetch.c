@@ -523,9 +523,13 @@ static int run_with(struct cli_fetch_args *a, struct run_state *st, struct sinks
 
 int cli_fetch_run(struct cli_fetch_args *a, int network, cli_fetch_fn fn, void *ctx)
 {
+	if (network)
+		pl_source_preload(); /* while the rules load */
 	struct pl_ruleset *rs = cli_load_rules(a->rules, a->nrules);
-	if (!rs)
+	if (!rs) {
+		pl_source_preload_wait();
 		return PL_EXIT_ERROR;
+	}
 	struct sinks s = {0};
 	struct run_state st = {.a = a};
 	pthread_mutex_init(&st.lock, NULL);
@@ -549,6 +553,7 @@ int cli_fetch_run(struct cli_fetch_args *a, int network, cli_fetch_fn fn, void *
 	}
 	free(st.errors);
 	pthread_mutex_destroy(&st.lock);
+	pl_source_preload_wait();
 	return code;
 }
 

@@ -76,6 +76,11 @@ struct artifact {
 	struct artifact *next; /* in the ready queue */
 };
 
+/* Files alive (downloading, or waiting for or in a scan) beyond the
+ * downloads and workers there are, so that planners, woken only when this
+ * many can be added (feed_done), never leave a worker without a file. */
+#define FETCH_ROOM_SLACK 3
+
 struct pl_fetch {
 	struct pl_source_options o;
 	struct pl_http *http;
@@ -888,8 +893,13 @@ static void feed_done(void *ctx, struct pl_scan_input *in, const struct pl_file_
 	f->progress.bytes_expected_done += a->size > 0 ? (uint64_t)a->size : 0;
 	int complete = --p->pending == 0 && p->ended;
 	f->alive--;
+	/* A planner woken for every file that ends (and the worker it then
+	 * preempts) was most of a crawl's 3,600 context switches: one is woken
+	 * when FETCH_ROOM_SLACK + 1 files can be added at once. */
+	int wake = f->alive + FETCH_ROOM_SLACK < f->max_alive;
 	pthread_mutex_unlock(&f->lock);
-	pthread_cond_signal(&f->room);
+	if (wake)
+		pthread_cond_signal(&f->room);
 	artifact_release(a);
 	if (complete)
 		project_complete(f, p);
@@ -931,7 +941,7 @@ int fetch_run(struct pl_fetch *f, const char *queue, int (*planner)(struct pl_fe
 {
 	struct planner_run pr = {f, planner, arg, 0, ""};
 	f->queue = queue;
-	f->max_alive = f->o.concurrency + (opt->jobs ? opt->jobs : cores());
+	f->max_alive = f->o.concurrency + (opt->jobs ? opt->jobs : cores()) + FETCH_ROOM_SLACK;
 	f->producing = 1;
 	f->dead = 0;
 	pthread_t t;

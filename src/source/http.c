@@ -12,6 +12,7 @@
 
 #include "dl/dl_curl.h"
 #include "pkgleaks/error.h"
+#include "pkgleaks/source.h"
 #include "source/http.h"
 #include "util/alloc.h"
 
@@ -668,6 +669,29 @@ static int curl_ok;
 static void curl_init(void)
 {
 	curl_ok = pl_dl_curl() == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+static pthread_t preload_thread;
+static int preload_running;
+
+static void *preload_main(void *arg)
+{
+	(void)arg;
+	pthread_once(&curl_once, curl_init);
+	return NULL;
+}
+
+void pl_source_preload(void)
+{
+	if (!preload_running)
+		preload_running = pthread_create(&preload_thread, NULL, preload_main, NULL) == 0;
+}
+
+void pl_source_preload_wait(void)
+{
+	if (preload_running)
+		pthread_join(preload_thread, NULL);
+	preload_running = 0;
 }
 
 int pl_http_new(const struct pl_http_options *o, struct pl_http **out)

@@ -127,6 +127,7 @@ class File:
         self.id = fid
         self.filename = filename
         self.project = project
+        self.key = normalize(project)  # what project_files compares, once
         self.version = version
         self.eco = eco
         self.path = path
@@ -175,13 +176,13 @@ class Index:
     # ---- views ----
     def project_files(self, eco, name):
         n = normalize(name)
-        return [f for f in self.files if f.eco == eco and normalize(f.project) == n]
+        return [f for f in self.files if f.eco == eco and f.key == n]
 
     def projects(self, eco):
         out = {}
         for f in self.files:
             if f.eco == eco:
-                key = normalize(f.project)
+                key = f.key
                 name, serial = out.get(key, (f.project, 0))
                 out[key] = (name, max(serial, f.serial))
         return out

@@ -521,6 +521,22 @@ static void test_npm_tls(void)
 	rm_tree(d);
 }
 
+/* libcurl loaded ahead in a thread of its own: waiting twice is harmless,
+ * and a fetch made afterwards (or without any preload) works. */
+static void test_preload(void)
+{
+	pl_source_preload();
+	pl_source_preload_wait();
+	pl_source_preload_wait();
+	struct pl_source_options o;
+	pl_source_options_default(&o);
+	struct pl_fetch *f = NULL;
+	CHECK(pl_fetch_new(&o, &f) == 0 && f);
+	pl_fetch_free(f);
+	pl_source_preload(); /* already loaded: the thread finds it done */
+	pl_source_preload_wait();
+}
+
 int main(void)
 {
 	test_versions();
@@ -531,5 +547,6 @@ int main(void)
 	test_npm_layers();
 	test_npm_ini();
 	test_npm_tls();
+	test_preload();
 	TEST_MAIN_END();
 }
