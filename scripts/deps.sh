@@ -11,9 +11,10 @@ nettle-dev \
 libcurl4-openssl-dev libmariadb-dev libhiredis-dev libpq-dev librabbitmq-dev libmongoc-dev \
 libsqlite3-dev python3"
 # What the tests add (make check): sanitizers, archive tools for fixtures,
-# servers started on loopback by the tests, a browser for the HTML report.
+# servers started on loopback by the tests, a browser for the HTML report,
+# strace to count the system calls of a scan.
 TEST_PKGS="clang libclang-rt-14-dev python3-jsonschema python3-yaml python3-setuptools python3-build git gzip bzip2 xz-utils zstd \
-zip unzip binutils openssl postgresql mariadb-server redis-server chromium time"
+zip unzip binutils openssl postgresql mariadb-server redis-server chromium time strace"
 case "${1:-test}" in
 build) PKGS="$BUILD_PKGS" ;;
 *) PKGS="$BUILD_PKGS $TEST_PKGS" ;;

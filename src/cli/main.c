@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "pkgleaks/version.h"
+#include "util/tz.h"
 
 static const char usage[] =
 	"usage: pkgleaks <command> [options]\n"
@@ -97,6 +98,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+	pl_tz_pin(); /* before any thread */
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return PL_EXIT_ERROR;

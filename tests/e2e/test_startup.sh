@@ -17,6 +17,24 @@ loaded() {
 	LD_DEBUG=files "$PKGLEAKS" "$@" 2>&1 >/dev/null | grep -o 'file=[^ ]*' | sort -u >"$out"
 }
 
+# The time zone is read once (src/util/tz.h), not for every zip member.
+if command -v strace >/dev/null 2>&1; then
+	"$PYTHON" - "$FX/many.zip" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    for i in range(200):
+        z.writestr("pkg/m%03d.py" % i, "x = %d\n" % i)
+PY
+	strace -f -e trace=stat,newfstatat,statx -o "$TMP/strace.txt" "$PKGLEAKS" scan -q --no-progress many.zip >/dev/null 2>&1
+	n=$(grep -c 'localtime' "$TMP/strace.txt")
+	if [ "$n" -le 2 ]; then pass "a zip of 200 members looks at /etc/localtime $n times, not per member"
+	else fail "/etc/localtime looked at $n times for a zip of 200 members"; fi
+	TZ=UTC strace -f -e trace=stat,newfstatat,statx -o "$TMP/strace-utc.txt" "$PKGLEAKS" scan -q --no-progress many.zip >/dev/null 2>&1
+	assert_not_contains "$TMP/strace-utc.txt" "localtime" "a TZ the user set is kept (UTC: /etc/localtime never read)"
+else
+	note "strace not installed: the time zone check is skipped"
+fi
+
 note "a scan maps none of the client libraries"
 loaded libs.txt scan -q --no-progress clean.txt
 for lib in libcurl libpq libmongoc libbson libmariadb libhiredis librabbitmq libcrypto libssl; do
