@@ -34,6 +34,8 @@ static const char usage[] =
 	"  //host[:port]/path/:_auth=BASE64       user:password, sent as Basic\n"
 	"  //host[:port]/path/:username=U and :_password=BASE64   likewise\n"
 	"  //host[:port]/path/:certfile=PEM and :keyfile=PEM      a client certificate\n"
+	"  cert=PEM and key=PEM (inline, \\n for newlines; npm's deprecated form):\n"
+	"                                         the same for the registries' own origins\n"
 	"  ${VAR} in a value is the environment variable.\n"
 	"\n"
 	"TLS (every npm request):\n"

@@ -50,7 +50,7 @@ struct req {
 	char *url, *accept, *etag;
 	char *auth; /* "Authorization: ..." (wiped when freed), or NULL */
 	/* TLS (pl_http_tls), owned; has_tls: any of them set */
-	char *cafile, *ca_pem, *certfile, *keyfile;
+	char *cafile, *ca_pem, *certfile, *keyfile, *cert_pem, *key_pem;
 	int insecure, has_tls;
 	int own_redirects;  /* redirects followed here, not by libcurl (a client
 	                       certificate must not follow one to another origin) */
@@ -250,6 +250,17 @@ static void configure_tls(struct req *r)
 		SET(CURLOPT_SSLCERTTYPE, "PEM");
 		SET(CURLOPT_SSLKEY, r->keyfile);
 		SET(CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (r->cert_pem && r->key_pem) {
+		struct curl_blob cert = {r->cert_pem, strlen(r->cert_pem), CURL_BLOB_COPY};
+		struct curl_blob key = {r->key_pem, strlen(r->key_pem), CURL_BLOB_COPY};
+		if (curl_easy_setopt(r->easy, CURLOPT_SSLCERT_BLOB, &cert) != CURLE_OK ||
+		    curl_easy_setopt(r->easy, CURLOPT_SSLKEY_BLOB, &key) != CURLE_OK)
+			snprintf(r->fatal, sizeof(r->fatal),
+				 "this libcurl cannot take an inline client certificate (cert=, "
+				 "key=; libcurl 7.71 or later can): use //host/:certfile= and "
+				 ":keyfile= instead");
+		SET(CURLOPT_SSLCERTTYPE, "PEM");
+		SET(CURLOPT_SSLKEYTYPE, "PEM");
 	}
 }
 
@@ -375,6 +386,9 @@ static void complete(struct req *r, const char *error)
 	free(r->ca_pem);
 	free(r->certfile);
 	free(r->keyfile);
+	free(r->cert_pem);
+	wipe(r->key_pem);
+	free(r->key_pem);
 	free(r->accept);
 	free(r->etag);
 	wipe(r->auth);
@@ -522,7 +536,10 @@ static int follow_redirect(struct pl_http *h, struct req *r)
 	if (!same) {
 		free(r->certfile);
 		free(r->keyfile);
-		r->certfile = r->keyfile = NULL;
+		free(r->cert_pem);
+		wipe(r->key_pem);
+		free(r->key_pem);
+		r->certfile = r->keyfile = r->cert_pem = r->key_pem = NULL;
 		wipe(r->auth);
 		free(r->auth);
 		r->auth = NULL;
@@ -756,10 +773,13 @@ void pl_http_stream(struct pl_http *h, const struct pl_http_request *rq,
 		if (t->certfile && t->keyfile) {
 			r->certfile = pl_xstrdup(t->certfile);
 			r->keyfile = pl_xstrdup(t->keyfile);
+		} else if (t->cert_pem && t->key_pem) {
+			r->cert_pem = pl_xstrdup(t->cert_pem);
+			r->key_pem = pl_xstrdup(t->key_pem);
 		}
 		r->insecure = t->insecure;
-		r->has_tls = r->cafile || r->ca_pem || r->certfile || r->insecure;
-		r->own_redirects = r->certfile != NULL;
+		r->has_tls = r->cafile || r->ca_pem || r->certfile || r->cert_pem || r->insecure;
+		r->own_redirects = r->certfile || r->cert_pem;
 	}
 	r->max = rq->max_bytes;
 	r->compressed = rq->compressed;

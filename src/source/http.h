@@ -67,6 +67,8 @@ struct pl_http_tls {
 	                                   port only: a request carrying one follows
 	                                   redirects itself and drops them (and its
 	                                   Authorization) on one to another origin */
+	const char *cert_pem, *key_pem; /* the same given inline (PEM text), when
+	                                   certfile is NULL; same scope */
 };
 
 struct pl_http_request {

@@ -42,10 +42,12 @@ static void tls_hint(int rc, const struct pl_http_info *info, const struct pl_ht
 				 "cafile= or ca="
 			       : "its certificate is not signed by a CA this system trusts: put "
 				 "cafile=/path/to/ca.pem in .npmrc (pkgleaks(1), NPM CONFIGURATION)";
-	else if (!tls->certfile && strstr(m, "certificate required")) /* TLS 1.3's alert */
+	else if (!tls->certfile && !tls->cert_pem &&
+		 strstr(m, "certificate required")) /* TLS 1.3's alert */
 		hint = "the registry asks for a client certificate: put //host:port/:certfile= "
 		       "and :keyfile= in .npmrc (pkgleaks(1), NPM CONFIGURATION)";
-	else if (!tls->certfile && strstr(m, "alert handshake failure")) /* TLS 1.2's */
+	else if (!tls->certfile && !tls->cert_pem &&
+		 strstr(m, "alert handshake failure")) /* TLS 1.2's */
 		hint = "if the registry wants a client certificate, put //host:port/:certfile= "
 		       "and :keyfile= in .npmrc (pkgleaks(1), NPM CONFIGURATION)";
 	if (!hint)

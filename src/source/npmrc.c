@@ -50,6 +50,7 @@ struct npm_config {
 	char *cafile; /* absolute, readable */
 	char *ca_pem; /* ca= entries, real newlines */
 	int insecure; /* strict-ssl is false */
+	char *cert_pem, *key_pem; /* npm's deprecated top-level cert= and key= */
 };
 
 static const char *const layer_names[NPM_LAYERS] = {"builtin", "global", "user", "project",
@@ -153,6 +154,8 @@ void npm_config_free(struct npm_config *c)
 	free(c->local_prefix);
 	free(c->cafile);
 	free(c->ca_pem);
+	free(c->cert_pem);
+	wipe_free(c->key_pem);
 	free(c);
 }
 
@@ -542,23 +545,35 @@ static atomic_int warned_cafile, warned_insecure;
 
 /* The CA settings (npm's cafile wins over ca, whatever their layers; a
  * cafile that does not exist is ignored, as npm does, with a warning). */
+/* A PEM value (ca=, cert=, key=) with real newlines: "\n" written as two
+ * characters (an unquoted value) is one; NULL when unset or null. */
+static char *pem_value(const char *v)
+{
+	if (!v || !v[0] || strcmp(v, "null") == 0)
+		return NULL;
+	char *pem = pl_xmalloc(strlen(v) + 2), *o = pem;
+	for (const char *p = v; *p; p++)
+		if (p[0] == '\\' && p[1] == 'n') {
+			*o++ = '\n';
+			p++;
+		} else {
+			*o++ = *p;
+		}
+	*o++ = '\n';
+	*o = 0;
+	return pem;
+}
+
 static int load_tls(struct npm_config *c)
 {
 	c->insecure = npm_false(npm_config_get(c, "strict-ssl"));
-	const char *ca = npm_config_get(c, "ca");
-	if (ca && ca[0] && strcmp(ca, "null")) {
-		/* "\n" written as two characters (an unquoted value) is a newline */
-		char *pem = pl_xmalloc(strlen(ca) + 2), *o = pem;
-		for (const char *p = ca; *p; p++)
-			if (p[0] == '\\' && p[1] == 'n') {
-				*o++ = '\n';
-				p++;
-			} else {
-				*o++ = *p;
-			}
-		*o++ = '\n';
-		*o = 0;
-		c->ca_pem = pem;
+	c->ca_pem = pem_value(npm_config_get(c, "ca"));
+	c->cert_pem = pem_value(npm_config_get(c, "cert"));
+	c->key_pem = pem_value(npm_config_get(c, "key"));
+	if (!c->cert_pem || !c->key_pem) { /* one without the other is no certificate */
+		free(c->cert_pem);
+		wipe_free(c->key_pem);
+		c->cert_pem = c->key_pem = NULL;
 	}
 	char *cafile = path_value(npm_config_get(c, "cafile"));
 	if (!cafile)
@@ -889,4 +904,12 @@ void npm_config_tls(const struct npm_config *c, const char *url, const char *reg
 			out->certfile = out->keyfile = NULL;
 	}
 	free(dart);
+	/* The top-level cert= and key= when no scoped pair applies (npm lets
+	 * the scoped ones override them), on registry requests and on
+	 * tarballs of their registry's origin only: npm would present them to
+	 * any host. */
+	if (!out->certfile && c->cert_pem && (!registry || same_origin(url, registry))) {
+		out->cert_pem = c->cert_pem;
+		out->key_pem = c->key_pem;
+	}
 }

@@ -307,19 +307,34 @@ printf 'cafile=%s/ca.pem\n' "$T" >>"$HOME/.npmrc"
 run_pl npm --retries 0 --timeout 5 --no-progress -q npmpkg
 assert_exit 2 "mTLS: without a client certificate the registry refuses"
 assert_contains "$ERR" "certfile" "mTLS: ...the message says what to set"
+# client_cert_works LABEL: the npm .npmrc's client certificate reads the
+# package, and goes to the registry's port, not to the tarball's other one.
+client_cert_works() {
+	: >"$IDX_LOG"
+	run_pl npm "${NET[@]}" -f jsonl --show-secrets npmpkg
+	assert_exit 1 "mTLS: $1"
+	assert_contains "$OUT" "$SECRET_NPM" "mTLS: $1: the tarball's planted secret"
+	assert_eq "$(log_py '[(r["server"], r["cert"]) for r in rows if r["path"]]')" \
+		"[('main', 'pkgleaks-client'), ('files', None)]" \
+		"mTLS: $1: the certificate goes to its registry, not to the tarball's other port"
+}
 printf '//%s/:certfile=%s/client.pem\n//%s/:keyfile=%s/client.key\n' "$HOSTPORT" "$T" \
 	"$HOSTPORT" "$T" >>"$HOME/.npmrc"
-: >"$IDX_LOG"
-run_pl npm "${NET[@]}" -f jsonl --show-secrets npmpkg
-assert_exit 1 "mTLS: //host:port/:certfile and :keyfile"
-assert_contains "$OUT" "$SECRET_NPM" "mTLS: the tarball's planted secret"
-assert_eq "$(log_py '[(r["server"], r["cert"]) for r in rows if r["path"]]')" \
-	"[('main', 'pkgleaks-client'), ('files', None)]" \
-	"mTLS: the certificate goes to its registry, not to the tarball's other port"
+client_cert_works "//host:port/:certfile and :keyfile"
 # npm's rule: the longest dart with credentials wins, and certfile alone is none
 printf '//%s/npm/:certfile=%s/client.pem\n' "$HOSTPORT" "$T" >>"$HOME/.npmrc"
 run_pl npm "${NET[@]}" npmpkg
 assert_exit 1 "mTLS: a longer dart with certfile but no keyfile does not count"
+# npm's deprecated top-level cert= and key=: the PEM inline, one line (\n),
+# presented to the registry's origin only.
+CERT_ONE_LINE=$(awk '{ printf "%s\\n", $0 }' "$T/client.pem")
+KEY_ONE_LINE=$(awk '{ printf "%s\\n", $0 }' "$T/client.key")
+printf 'registry=%s\ncafile=%s/ca.pem\ncert="%s"\nkey="%s"\n' "$REG" "$T" "$CERT_ONE_LINE" \
+	"$KEY_ONE_LINE" >"$HOME/.npmrc"
+client_cert_works "top-level cert= and key= (inline PEM)"
+printf 'registry=%s\ncafile=%s/ca.pem\ncert="%s"\n' "$REG" "$T" "$CERT_ONE_LINE" >"$HOME/.npmrc"
+run_pl npm --retries 0 --timeout 5 --no-progress -q npmpkg
+assert_exit 2 "mTLS: cert= without key= is no certificate"
 
 # ...and across a redirect to another port: neither it nor the token follows.
 printf '[{"match": "/files/", "fault": "redirect", "times": -1}]' >"$TMP/faults.json"

@@ -516,6 +516,31 @@ static void test_npm_tls(void)
 	check_tls(c, "http://r.test/tarballs/x.tgz", "https://r.test/npm/", NULL, NULL);
 	npm_config_free(c);
 
+	/* npm's deprecated top-level cert= and key= (inline PEM, "\n" written
+	 * out or, quoted, a JSON string): on registry requests and their
+	 * origin's tarballs; a scoped pair wins; one without the other is none */
+	put(d, ".npmrc", "cert=-----BEGIN CERTIFICATE-----\\nCCC\\n-----END CERTIFICATE-----\n"
+			 "key=\"-----BEGIN PRIVATE KEY-----\\nKKK\\n-----END PRIVATE KEY-----\"\n"
+			 "//r.test/own/:certfile=/c/own.pem\n//r.test/own/:keyfile=/c/own.key\n");
+	c = load();
+	npm_config_tls(c, "https://r.test/npm/x", NULL, &t);
+	CHECK_STR(t.cert_pem, "-----BEGIN CERTIFICATE-----\nCCC\n-----END CERTIFICATE-----\n");
+	CHECK_STR(t.key_pem, "-----BEGIN PRIVATE KEY-----\nKKK\n-----END PRIVATE KEY-----\n");
+	CHECK(t.certfile == NULL);
+	npm_config_tls(c, "https://r.test/tarballs/x.tgz", "https://r.test/npm/", &t);
+	CHECK(t.cert_pem && t.key_pem);
+	npm_config_tls(c, "https://cdn.test/x.tgz", "https://r.test/npm/", &t);
+	CHECK(t.cert_pem == NULL && t.key_pem == NULL);
+	npm_config_tls(c, "https://r.test/own/x", NULL, &t);
+	CHECK_STR(t.certfile, "/c/own.pem");
+	CHECK(t.cert_pem == NULL);
+	npm_config_free(c);
+	put(d, ".npmrc", "cert=-----BEGIN CERTIFICATE-----\\nCCC\n");
+	c = load();
+	npm_config_tls(c, "https://r.test/npm/x", NULL, &t);
+	CHECK(t.cert_pem == NULL && t.key_pem == NULL);
+	npm_config_free(c);
+
 	unsetenv("npm_config_globalconfig");
 	CHECK(chdir(cwd) == 0);
 	rm_tree(d);
