@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "dl/dl.h"
 #include "pkgleaks/version.h"
 #include "util/tz.h"
 
@@ -98,7 +99,8 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	pl_tz_pin(); /* before any thread */
+	pl_tz_pin(); /* both before any thread */
+	pl_dl_env_init();
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return PL_EXIT_ERROR;

@@ -41,6 +41,13 @@ struct pl_dl_lib {
  * result, with the message set again when it failed. Thread-safe. */
 int pl_dl_load(struct pl_dl_lib *lib);
 
+/* Puts in the environment what these libraries read there when they are
+ * mapped (OPENSSL_ia32cap, libs.c): at start-up, before any other thread,
+ * because a setenv may move the environment under a concurrent getenv
+ * (libcurl is loaded by a thread of its own while the rules load). Loading
+ * a library does it too, for a program that did not call this. */
+void pl_dl_env_init(void);
+
 /* Declares a pointer field of the library's own type for function f. */
 #define PL_DL_FIELD(f) __typeof__(&f) p_##f;
 

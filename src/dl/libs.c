@@ -21,16 +21,20 @@
  * libcrypto is not linked, and why this runs before libcrypto is opened and
  * before every library that brings it in (libssl, libcurl, libpq, libmongoc,
  * libmariadb, librabbitmq). ":~0x10000" clears AVX512F in the capability
- * vector's second word. A value the user set is kept. Under dl.c's lock and
- * only before the first of these loads; the first setenv gives glibc a new
- * environ array and leaves the old one whole, for a getenv running
- * meanwhile in another thread. */
+ * vector's second word. A value the user set is kept. pkgleaks sets it at
+ * start-up (pl_dl_env_init, from main, before any thread); after that the
+ * setenv here changes nothing, whichever thread loads a library. */
 static void openssl_env(void)
 {
 	static int done;
 	if (!done)
 		setenv("OPENSSL_ia32cap", ":~0x10000", 0);
 	done = 1;
+}
+
+void pl_dl_env_init(void)
+{
+	openssl_env();
 }
 
 struct pl_crypto_api pl_crypto_api;
