@@ -124,6 +124,7 @@ struct cli_store_args {
 	/* the scan writes artifacts without its lock (pl_store_sink_options):
 	 * only where nothing else uses the store during the scan */
 	int defer_writes;
+	unsigned write_batch; /* pl_store_sink_options.write_batch */
 };
 
 struct cli_store;

@@ -15,6 +15,9 @@
 #include "pkgleaks/report.h"
 #include "pkgleaks/scan.h"
 
+/* Artifacts a scan into a store writes together (store.h write_batch). */
+#define CLI_SCAN_WRITE_BATCH 8
+
 static const char scan_usage[] =
 	"usage: pkgleaks scan [options] PATH...\n"
 	"\n"
@@ -344,6 +347,7 @@ static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 	struct target t;
 	struct cli_store *store = NULL;
 	a->store.defer_writes = 1; /* the store is the sink's alone until the scan ends */
+	a->store.write_batch = CLI_SCAN_WRITE_BATCH;
 	if (open_target(a, inputs, ninputs, &report, &t) ||
 	    (a->store.db && cli_store_open(&a->store, pl_ruleset_version(rs), &store))) {
 		pl_published_free(t.published);

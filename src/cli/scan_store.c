@@ -71,6 +71,7 @@ int cli_store_open(const struct cli_store_args *a, const char *ruleset_version,
 					  .store_secrets = a->store_secrets,
 					  .force = a->rescan,
 					  .defer_writes = a->defer_writes,
+					  .write_batch = a->write_batch,
 					  .on_error = on_store_error,
 					  .on_error_ctx = cs};
 	cs->sink = pl_store_sink_new(cs->st, &o);

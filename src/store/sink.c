@@ -101,6 +101,9 @@ struct pl_store_sink {
 	size_t np, capp;
 	struct ready **ready; /* under ready_lock (defer_writes) */
 	size_t nready, capready;
+	struct ready **batch; /* written together (write_batch), under ready_lock */
+	size_t nbatch, capbatch;
+	double batch_started;
 	struct pl_blob_cache cache; /* under cache_lock */
 	struct group group;         /* under store_lock */
 	int finished;
@@ -533,8 +536,8 @@ static void ready_free(struct ready *r)
 	free(r);
 }
 
-/* Writes the artifact and frees r. */
-static void write_ready(struct pl_store_sink *s, struct ready *r)
+/* Writes the artifact and frees r; the caller holds store_lock. */
+static void write_ready_locked(struct pl_store_sink *s, struct ready *r)
 {
 	struct pending *p = r->p;
 	struct views v;
@@ -551,7 +554,6 @@ static void write_ready(struct pl_store_sink *s, struct ready *r)
 		.in_tx = s->opt.in_transaction, .in_tx_ctx = s->opt.in_transaction_ctx,
 		.source = p->source};
 	struct pl_store_written w = {0};
-	pthread_mutex_lock(&s->store_lock);
 	int rc = r->id.key[0] ? pl_store_write_artifact(s->st, &a, s->opt.force, &w)
 			      : pl_error_set(PL_EINVAL, "no SHA-256 (scan without hash_inputs)");
 	if (rc < 0 && w.group_lost)
@@ -562,9 +564,15 @@ static void write_ready(struct pl_store_sink *s, struct ready *r)
 		s->stats.unchanged++;
 	else
 		group_add(s, p, &w);
-	pthread_mutex_unlock(&s->store_lock);
 	views_release(&v);
 	ready_free(r);
+}
+
+static void write_ready(struct pl_store_sink *s, struct ready *r)
+{
+	pthread_mutex_lock(&s->store_lock);
+	write_ready_locked(s, r);
+	pthread_mutex_unlock(&s->store_lock);
 }
 
 /* The calling thread's ready artifact (for source, or any when NULL),
@@ -609,13 +617,53 @@ static void sink_file_facts(void *ctx, const char *source, const struct pl_file_
 	pthread_mutex_unlock(&s->ready_lock);
 }
 
+/* The batch collected so far, taken out (*n of them; NULL when none). */
+static struct ready **batch_take(struct pl_store_sink *s, size_t *n)
+{
+	pthread_mutex_lock(&s->ready_lock);
+	struct ready **b = s->batch;
+	*n = s->nbatch;
+	s->batch = NULL;
+	s->nbatch = s->capbatch = 0;
+	pthread_mutex_unlock(&s->ready_lock);
+	return b;
+}
+
+/* Writes the batch in the order its artifacts came (a later one may replay
+ * blobs of an earlier one). The caller holds store_lock. */
+static void batch_write_locked(struct pl_store_sink *s)
+{
+	size_t n;
+	struct ready **b = batch_take(s, &n);
+	for (size_t i = 0; i < n; i++)
+		write_ready_locked(s, b[i]);
+	free(b);
+}
+
 /* Without the scan's lock (defer_writes): the other workers go on. */
 static void sink_file_write(void *ctx, const char *source)
 {
 	struct pl_store_sink *s = ctx;
 	struct ready *r = ready_take(s, source);
-	if (r)
+	if (!r)
+		return;
+	if (s->opt.write_batch <= 1) {
 		write_ready(s, r);
+		return;
+	}
+	pthread_mutex_lock(&s->ready_lock);
+	if (!s->nbatch)
+		s->batch_started = now_seconds();
+	PL_GROW(s->batch, s->capbatch, s->nbatch + 1);
+	s->batch[s->nbatch++] = r;
+	int full = s->nbatch >= s->opt.write_batch ||
+		   now_seconds() - s->batch_started >= PL_STORE_GROUP_SECONDS;
+	pthread_mutex_unlock(&s->ready_lock);
+	if (full) {
+		pthread_mutex_lock(&s->store_lock);
+		batch_write_locked(s);
+		pthread_mutex_unlock(&s->store_lock);
+	}
 }
 
 const struct pl_sink_ops pl_store_sink_ops = {
@@ -657,6 +705,7 @@ void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_sta
 struct pl_store *pl_store_sink_lock(struct pl_store_sink *s)
 {
 	pthread_mutex_lock(&s->store_lock);
+	batch_write_locked(s); /* the borrower sees every artifact of the scan */
 	return s->st;
 }
 
@@ -668,6 +717,8 @@ void pl_store_sink_unlock(struct pl_store_sink *s)
 int pl_store_sink_flush(struct pl_store_sink *s)
 {
 	pthread_mutex_lock(&s->store_lock);
+	if (!s->finished)
+		batch_write_locked(s);
 	int rc = s->finished ? 0 : group_commit(s);
 	pthread_mutex_unlock(&s->store_lock);
 	return rc;
@@ -675,7 +726,16 @@ int pl_store_sink_flush(struct pl_store_sink *s)
 
 int pl_store_sink_finish(struct pl_store_sink *s)
 {
-	/* Artifacts whose file_write never came are written now. */
+	/* The batch, then artifacts whose file_write never came. */
+	size_t nb;
+	struct ready **b = batch_take(s, &nb);
+	for (size_t i = 0; i < nb; i++) {
+		if (s->finished)
+			ready_free(b[i]);
+		else
+			write_ready(s, b[i]);
+	}
+	free(b);
 	while (s->nready) {
 		struct ready *r = s->ready[--s->nready];
 		if (s->finished)

@@ -301,6 +301,38 @@ static void test_sink_deferred(struct pl_store *st)
 	pl_store_sink_free(s);
 }
 
+/* write_batch: file_write collects artifacts until the batch is full, then
+ * writes them in the order they came (the second replays blobs of the
+ * first); lending the connection and finish write what is collected. */
+static void test_sink_batch(struct pl_store *st)
+{
+	reset(st);
+	struct pl_store_sink_options o = {.ruleset_version = "rules-v1", .defer_writes = 1,
+					  .write_batch = 2};
+	struct pl_store_sink *s = pl_store_sink_new(st, &o);
+	const struct pl_sink_ops *ops = &pl_store_sink_ops;
+	scan_sdist(s, "alpha-1.0.tar.gz", "1.0", "settings-1", 1600000000);
+	ops->file_write(s, "alpha-1.0.tar.gz");
+	CHECK(totals(st).artifacts == 0); /* collected */
+	scan_sdist(s, "alpha-1.1.tar.gz", "1.1", "settings-2", 1610000000);
+	ops->file_write(s, "alpha-1.1.tar.gz");
+	CHECK(totals(st).artifacts == 2); /* the batch is full: both written */
+	scan_sdist(s, "alpha-1.2.tar.gz", "1.2", "settings-1", 1620000000);
+	ops->file_write(s, "alpha-1.2.tar.gz");
+	CHECK(totals(st).artifacts == 2);
+	CHECK(pl_store_sink_lock(s) == st); /* a borrower sees every artifact */
+	CHECK(totals(st).artifacts == 3);
+	pl_store_sink_unlock(s);
+	scan_sdist(s, "alpha-1.3.tar.gz", "1.3", "settings-1", 1630000000);
+	ops->file_write(s, "alpha-1.3.tar.gz");
+	CHECK(pl_store_sink_finish(s) == 0);
+	struct pl_store_sink_stats ss;
+	pl_store_sink_stats(s, &ss);
+	CHECK(ss.artifacts == 4 && ss.failed == 0);
+	CHECK(totals(st).artifacts == 4 && totals(st).occurrences == 12);
+	pl_store_sink_free(s);
+}
+
 /* blob_size_new: every size is new in an empty store; the sizes of stored
  * blobs are not, in this sink (after the write) or a later one; --rescan
  * (force) treats every blob as new. */
@@ -695,6 +727,7 @@ static void run_backend(const char *url, const char *sqlite_path)
 	}
 	test_sink_idempotent(st);
 	test_sink_size_new(st);
+	test_sink_batch(st);
 	test_sink_dedup(st);
 	test_sink_deferred(st);
 	test_sink_lent(st);
