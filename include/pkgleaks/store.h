@@ -182,6 +182,11 @@ int pl_store_sink_flush(struct pl_store_sink *s);
  * written, committed or not. Lock order: the scan's lock, then this one. */
 struct pl_store *pl_store_sink_lock(struct pl_store_sink *s);
 void pl_store_sink_unlock(struct pl_store_sink *s);
+/* Whether an artifact of this SHA-256 was read whole under the sink's
+ * ruleset: stored, or collected for the next write_batch (which this does
+ * not write: a registry asks it for every file it lists). -1 on a store
+ * error. Takes the sink's lock itself. */
+int pl_store_sink_known(struct pl_store_sink *s, const char *sha256, const char *url);
 /* The totals so far (final after pl_store_sink_finish). */
 void pl_store_sink_stats(const struct pl_store_sink *s, struct pl_store_sink_stats *out);
 void pl_store_sink_free(struct pl_store_sink *s);

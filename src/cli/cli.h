@@ -117,6 +117,10 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define CLI_DEFAULT_DB "pkgleaks.db"
 
+/* Artifacts a scan into a store writes together, when nothing but the scan
+ * and its registry planners use the store (store.h write_batch). */
+#define CLI_WRITE_BATCH 8
+
 struct cli_store_args {
 	const char *db;    /* path or postgresql:// URL; NULL = no store */
 	int store_secrets; /* keep raw values, encrypted (PKGLEAKS_KEY) */
@@ -151,6 +155,9 @@ int cli_store_finish(struct cli_store *cs, int quiet, uint64_t *replayed);
 void cli_store_free(struct cli_store *cs);
 /* The open store (NULL for NULL), e.g. to record validations in it. */
 struct pl_store *cli_store_db(struct cli_store *cs);
+/* The same once every artifact the scan collected is written and committed
+ * (write_batch), for what adds rows about them (validations). */
+struct pl_store *cli_store_db_written(struct cli_store *cs);
 /* Its scan sink (NULL for NULL). */
 struct pl_store_sink;
 struct pl_store_sink *cli_store_sink(struct cli_store *cs);

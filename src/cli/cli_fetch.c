@@ -438,6 +438,7 @@ static int sinks_open(struct cli_fetch_args *a, const struct pl_ruleset *rs, str
 	 * mirror uses it before the scan only: workers write outside the scan's
 	 * lock. */
 	a->store.defer_writes = 1;
+	a->store.write_batch = CLI_WRITE_BATCH;
 	if (a->store.db && cli_store_open(&a->store, pl_ruleset_version(rs), &s->store))
 		return PL_EXIT_ERROR;
 	if (s->store)
@@ -468,7 +469,8 @@ static int finish(struct cli_fetch_args *a, struct run_state *st, struct sinks *
 	uint64_t replayed = 0;
 	int code = 0;
 	if (a->collect) {
-		cli_validate_end(&a->validate, &s->report, a->quiet, cli_store_db(s->store));
+		cli_validate_end(&a->validate, &s->report, a->quiet,
+				 cli_store_db_written(s->store));
 		for (size_t i = 0; i < st->nerrors; i++)
 			pl_report_sink.error(&s->report, st->errors[i].source, "",
 					     st->errors[i].reason);

@@ -15,8 +15,6 @@
 #include "pkgleaks/report.h"
 #include "pkgleaks/scan.h"
 
-/* Artifacts a scan into a store writes together (store.h write_batch). */
-#define CLI_SCAN_WRITE_BATCH 8
 
 static const char scan_usage[] =
 	"usage: pkgleaks scan [options] PATH...\n"
@@ -347,7 +345,7 @@ static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 	struct target t;
 	struct cli_store *store = NULL;
 	a->store.defer_writes = 1; /* the store is the sink's alone until the scan ends */
-	a->store.write_batch = CLI_SCAN_WRITE_BATCH;
+	a->store.write_batch = CLI_WRITE_BATCH;
 	if (open_target(a, inputs, ninputs, &report, &t) ||
 	    (a->store.db && cli_store_open(&a->store, pl_ruleset_version(rs), &store))) {
 		pl_published_free(t.published);
@@ -374,7 +372,7 @@ static int run_scan(struct scan_args *a, char **inputs, int ninputs)
 	if (show_progress)
 		cli_progress_stop(&prog);
 	if (rc >= 0)
-		cli_validate_end(&a->validate, &report, a->quiet, cli_store_db(store));
+		cli_validate_end(&a->validate, &report, a->quiet, cli_store_db_written(store));
 	cli_validate_release(&a->validate);
 	int exit_code;
 	uint64_t replayed = 0;

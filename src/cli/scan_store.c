@@ -214,6 +214,13 @@ struct pl_store *cli_store_db(struct cli_store *cs)
 	return cs ? cs->st : NULL;
 }
 
+struct pl_store *cli_store_db_written(struct cli_store *cs)
+{
+	if (cs)
+		(void)pl_store_sink_flush(cs->sink); /* a failure is counted per artifact */
+	return cli_store_db(cs);
+}
+
 struct pl_store_sink *cli_store_sink(struct cli_store *cs)
 {
 	return cs ? cs->sink : NULL;

@@ -667,11 +667,16 @@ static int already_stored(struct pl_fetch *f, const struct fetch_file *ff)
 {
 	if (f->o.rescan)
 		return 0;
-	struct pl_store *st = fetch_store_lock(f);
 	char *shown = pl_http_display_url(ff->url);
-	int known = st ? pl_store_artifact_known(st, ff->sha256, shown, f->ruleset) : 0;
+	int known;
+	if (f->st_sink) { /* without writing the sink's batch */
+		known = pl_store_sink_known(f->st_sink, ff->sha256, shown);
+	} else {
+		struct pl_store *st = fetch_store_lock(f);
+		known = st ? pl_store_artifact_known(st, ff->sha256, shown, f->ruleset) : 0;
+		fetch_store_unlock(f);
+	}
 	free(shown);
-	fetch_store_unlock(f);
 	return known == 1;
 }
 

@@ -651,6 +651,12 @@ static void sink_file_write(void *ctx, const char *source)
 		write_ready(s, r);
 		return;
 	}
+	/* Its blobs are skipped from now on, not from its write: releases of
+	 * one project come together, and a batch of them would each match what
+	 * the first did. A later artifact replays them after this one is written
+	 * (the batch keeps their order); if this write fails, that replay finds
+	 * the rows missing and fails its own artifact ("scan again"). */
+	remember_blobs(s, r->p);
 	pthread_mutex_lock(&s->ready_lock);
 	if (!s->nbatch)
 		s->batch_started = now_seconds();
@@ -712,6 +718,29 @@ struct pl_store *pl_store_sink_lock(struct pl_store_sink *s)
 void pl_store_sink_unlock(struct pl_store_sink *s)
 {
 	pthread_mutex_unlock(&s->store_lock);
+}
+
+/* An artifact of the batch counts as stored when it was read whole (what
+ * pl_store_artifact_known asks of a stored one). */
+static int batch_has(struct pl_store_sink *s, const char *sha256)
+{
+	int found = 0;
+	pthread_mutex_lock(&s->ready_lock);
+	for (size_t i = 0; !found && i < s->nbatch; i++)
+		found = strcmp(s->batch[i]->status, "ok") == 0 &&
+			strcmp(s->batch[i]->id.key, sha256) == 0;
+	pthread_mutex_unlock(&s->ready_lock);
+	return found;
+}
+
+int pl_store_sink_known(struct pl_store_sink *s, const char *sha256, const char *url)
+{
+	if (sha256 && sha256[0] && batch_has(s, sha256))
+		return 1;
+	pthread_mutex_lock(&s->store_lock);
+	int known = pl_store_artifact_known(s->st, sha256, url, s->ruleset);
+	pthread_mutex_unlock(&s->store_lock);
+	return known;
 }
 
 int pl_store_sink_flush(struct pl_store_sink *s)

@@ -320,6 +320,11 @@ static void test_sink_batch(struct pl_store *st)
 	scan_sdist(s, "alpha-1.2.tar.gz", "1.2", "settings-1", 1620000000);
 	ops->file_write(s, "alpha-1.2.tar.gz");
 	CHECK(totals(st).artifacts == 2);
+	/* A registry's check finds it collected, and does not write the batch. */
+	struct pl_file_facts f12 = facts("alpha-1.2.tar.gz", 1620000000);
+	CHECK(pl_store_sink_known(s, f12.sha256, NULL) == 1);
+	CHECK(pl_store_sink_known(s, "0000", NULL) == 0);
+	CHECK(totals(st).artifacts == 2);
 	CHECK(pl_store_sink_lock(s) == st); /* a borrower sees every artifact */
 	CHECK(totals(st).artifacts == 3);
 	pl_store_sink_unlock(s);
