@@ -720,22 +720,26 @@ void pl_store_sink_unlock(struct pl_store_sink *s)
 	pthread_mutex_unlock(&s->store_lock);
 }
 
-/* An artifact of the batch counts as stored when it was read whole (what
- * pl_store_artifact_known asks of a stored one). */
-static int batch_has(struct pl_store_sink *s, const char *sha256)
+/* Whether a batched artifact is one pl_store_artifact_known would find
+ * once written: read whole or in part (not an error) and keyed by sha256,
+ * or, with none, recorded under url. */
+static int batch_has(struct pl_store_sink *s, const char *sha256, const char *url)
 {
 	int found = 0;
 	pthread_mutex_lock(&s->ready_lock);
-	for (size_t i = 0; !found && i < s->nbatch; i++)
-		found = strcmp(s->batch[i]->status, "ok") == 0 &&
-			strcmp(s->batch[i]->id.key, sha256) == 0;
+	for (size_t i = 0; !found && i < s->nbatch; i++) {
+		const struct ready *r = s->batch[i];
+		found = strcmp(r->status, "error") != 0 &&
+			(sha256 ? strcmp(r->id.key, sha256) == 0
+				: url && r->id.url && strcmp(r->id.url, url) == 0);
+	}
 	pthread_mutex_unlock(&s->ready_lock);
 	return found;
 }
 
 int pl_store_sink_known(struct pl_store_sink *s, const char *sha256, const char *url)
 {
-	if (sha256 && sha256[0] && batch_has(s, sha256))
+	if (batch_has(s, sha256, url))
 		return 1;
 	pthread_mutex_lock(&s->store_lock);
 	int known = pl_store_artifact_known(s->st, sha256, url, s->ruleset);

@@ -338,6 +338,40 @@ static void test_sink_batch(struct pl_store *st)
 	pl_store_sink_free(s);
 }
 
+/* What a registry's check finds in the batch is what it would find once
+ * written: an artifact read in part counts, one that failed does not, and
+ * one without an index SHA-256 (npm) is found by its URL. */
+static void test_sink_batch_known(struct pl_store *st)
+{
+	reset(st);
+	struct pl_store_sink_options o = {.ruleset_version = "rules-v1", .defer_writes = 1,
+					  .write_batch = 8};
+	struct pl_store_sink *s = pl_store_sink_new(st, &o);
+	const struct pl_sink_ops *ops = &pl_store_sink_ops;
+	static const char *const url[] = {"https://r.test/part.tgz", "https://r.test/bad.tgz"};
+	for (int i = 0; i < 2; i++) {
+		const char *source = url[i];
+		struct pl_artifact_meta m = {.ecosystem = "npm", .url = url[i], .upload_time = -1,
+					     .yanked = -1};
+		struct pl_file_facts ff = facts(source, 1600000000);
+		ff.meta = &m;
+		/* a member that could not be read: partial; the file itself: error */
+		ops->error(s, source, i ? "" : "pkg/broken.js", "unreadable");
+		ops->file_facts(s, source, &ff);
+		ops->file_write(s, source);
+	}
+	CHECK(totals(st).artifacts == 0);
+	CHECK(pl_store_sink_known(s, NULL, url[0]) == 1);
+	CHECK(pl_store_sink_known(s, NULL, url[1]) == 0);
+	CHECK(totals(st).artifacts == 0); /* asking wrote nothing */
+	CHECK(pl_store_sink_finish(s) == 0);
+	struct pl_store *db = pl_store_sink_lock(s);
+	CHECK(pl_store_artifact_known(db, NULL, url[0], "rules-v1") == 1);
+	CHECK(pl_store_artifact_known(db, NULL, url[1], "rules-v1") == 0);
+	pl_store_sink_unlock(s);
+	pl_store_sink_free(s);
+}
+
 /* blob_size_new: every size is new in an empty store; the sizes of stored
  * blobs are not, in this sink (after the write) or a later one; --rescan
  * (force) treats every blob as new. */
@@ -733,6 +767,7 @@ static void run_backend(const char *url, const char *sqlite_path)
 	test_sink_idempotent(st);
 	test_sink_size_new(st);
 	test_sink_batch(st);
+	test_sink_batch_known(st);
 	test_sink_dedup(st);
 	test_sink_deferred(st);
 	test_sink_lent(st);
