@@ -388,6 +388,13 @@ static int dedups(const struct pl_scan_options *opt, const struct pl_sink_ops *s
 	return sink->blob_seen && opt->blob_key;
 }
 
+/* Bytes of a blob matched: the file's count and the progress bar's. */
+static void count_scanned(struct file_ctx *fc, uint64_t n)
+{
+	fc->bytes += n;
+	atomic_fetch_add(&progress.bytes, n);
+}
+
 /* A stream that feeds what it reads to a blob id, for a blob matched as it
  * streams. */
 struct id_src {
@@ -459,8 +466,7 @@ static int on_data_new(struct file_ctx *fc, const char *path, const unsigned cha
 		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, id, src.len);
 		pthread_mutex_unlock(&fc->scan->lock);
 	}
-	fc->bytes += n;
-	atomic_fetch_add(&progress.bytes, n);
+	count_scanned(fc, n);
 	return rc;
 }
 
@@ -471,8 +477,9 @@ static int on_data_new(struct file_ctx *fc, const char *path, const unsigned cha
 static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned char *head,
 			 size_t headlen, struct pl_stream *rest, int meta)
 {
-	if (!meta && !pl_decode_wants(blob_name(fc, path), head, headlen) &&
-	    new_by_size(fc, path, headlen, rest))
+	/* The head is the buffer's first bytes below: asked once. */
+	int decode = pl_decode_wants(blob_name(fc, path), head, headlen);
+	if (!meta && !decode && new_by_size(fc, path, headlen, rest))
 		return on_data_new(fc, path, head, headlen, rest);
 	struct pl_emitter em = {emit_finding, emit_error, fc};
 	struct pl_buf *b = &fc->blob;
@@ -498,8 +505,6 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 			return 0;
 		}
 	}
-	int decode = pl_decode_wants(blob_name(fc, path), (const unsigned char *)(b->data ? b->data : ""),
-				     b->len < 65536 ? b->len : 65536);
 	rc = scan_buffered(fc, path, b, whole, rest, &n, decode);
 	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
 	if (id[0] && fc->scan->sink->blob_done) {
@@ -507,8 +512,7 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, id, b->len);
 		pthread_mutex_unlock(&fc->scan->lock);
 	}
-	fc->bytes += n;
-	atomic_fetch_add(&progress.bytes, n);
+	count_scanned(fc, n);
 	if (whole < 0) {
 		pl_error_set(PL_EIO, "%s", why);
 		rc = -1;
@@ -546,8 +550,7 @@ static int on_data(void *ctx, const char *path, const unsigned char *head, size_
 		pl_buf_release(&b);
 	}
 	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
-	fc->bytes += n;
-	atomic_fetch_add(&progress.bytes, n);
+	count_scanned(fc, n);
 	return rc;
 }
 

@@ -351,6 +351,18 @@ static void wipe(char *s)
 		*v = 0;
 }
 
+/* The request's client certificate, whichever way it was given; the key's
+ * text is wiped. */
+static void drop_client_cert(struct req *r)
+{
+	free(r->certfile);
+	free(r->keyfile);
+	free(r->cert_pem);
+	wipe(r->key_pem);
+	free(r->key_pem);
+	r->certfile = r->keyfile = r->cert_pem = r->key_pem = NULL;
+}
+
 /* A finished handle goes back to the pool (its connection stays in the
  * multi handle's cache either way). */
 static void release_easy(struct pl_http *h, CURL *easy, int tainted)
@@ -384,11 +396,7 @@ static void complete(struct req *r, const char *error)
 	free(r->url);
 	free(r->cafile);
 	free(r->ca_pem);
-	free(r->certfile);
-	free(r->keyfile);
-	free(r->cert_pem);
-	wipe(r->key_pem);
-	free(r->key_pem);
+	drop_client_cert(r);
 	free(r->accept);
 	free(r->etag);
 	wipe(r->auth);
@@ -534,12 +542,7 @@ static int follow_redirect(struct pl_http *h, struct req *r)
 	r->easy = NULL;
 	free_headers(r);
 	if (!same) {
-		free(r->certfile);
-		free(r->keyfile);
-		free(r->cert_pem);
-		wipe(r->key_pem);
-		free(r->key_pem);
-		r->certfile = r->keyfile = r->cert_pem = r->key_pem = NULL;
+		drop_client_cert(r);
 		wipe(r->auth);
 		free(r->auth);
 		r->auth = NULL;

@@ -749,12 +749,23 @@ int pl_store_sink_known(struct pl_store_sink *s, const char *sha256, const char 
 
 int pl_store_sink_flush(struct pl_store_sink *s)
 {
+	int rc = 0;
 	pthread_mutex_lock(&s->store_lock);
-	if (!s->finished)
+	if (!s->finished) {
 		batch_write_locked(s);
-	int rc = s->finished ? 0 : group_commit(s);
+		rc = group_commit(s);
+	}
 	pthread_mutex_unlock(&s->store_lock);
 	return rc;
+}
+
+/* At finish: written, or dropped once the sink has finished. */
+static void settle(struct pl_store_sink *s, struct ready *r)
+{
+	if (s->finished)
+		ready_free(r);
+	else
+		write_ready(s, r);
 }
 
 int pl_store_sink_finish(struct pl_store_sink *s)
@@ -762,20 +773,11 @@ int pl_store_sink_finish(struct pl_store_sink *s)
 	/* The batch, then artifacts whose file_write never came. */
 	size_t nb;
 	struct ready **b = batch_take(s, &nb);
-	for (size_t i = 0; i < nb; i++) {
-		if (s->finished)
-			ready_free(b[i]);
-		else
-			write_ready(s, b[i]);
-	}
+	for (size_t i = 0; i < nb; i++)
+		settle(s, b[i]);
 	free(b);
-	while (s->nready) {
-		struct ready *r = s->ready[--s->nready];
-		if (s->finished)
-			ready_free(r);
-		else
-			write_ready(s, r);
-	}
+	while (s->nready)
+		settle(s, s->ready[--s->nready]);
 	while (s->np)
 		pending_drop(s, s->np - 1);
 	if (s->finished)
