@@ -103,7 +103,6 @@ struct pl_store_sink {
 	size_t nready, capready;
 	struct ready **batch; /* written together (write_batch), under ready_lock */
 	size_t nbatch, capbatch;
-	double batch_started;
 	struct pl_blob_cache cache; /* under cache_lock */
 	struct group group;         /* under store_lock */
 	int finished;
@@ -430,12 +429,14 @@ static int group_commit(struct pl_store_sink *s)
 
 static void remember_blobs(struct pl_store_sink *s, const struct pending *p);
 
+/* since: when the artifact was ready to write (a batched one waited), so
+ * that a batch does not hold back the commit of what it held. */
 static void group_add(struct pl_store_sink *s, const struct pending *p,
-		      const struct pl_store_written *w)
+		      const struct pl_store_written *w, double since)
 {
 	remember_blobs(s, p);
 	if (s->group.n == 0)
-		s->group.started = now_seconds();
+		s->group.started = since;
 	PL_GROW(s->group.sources, s->group.cap, s->group.n + 1);
 	s->group.sources[s->group.n++] = pl_xstrdup(p->source);
 	s->group.occurrences += w->occurrences;
@@ -512,6 +513,7 @@ struct ready {
 	const char *status; /* static text */
 	const char *error;  /* p->error, a static text, or NULL */
 	uint64_t size, bytes_scanned;
+	double since; /* when it was ready to be written (file_facts) */
 };
 
 /* Takes p (already out of s->p); facts is only read here. */
@@ -526,6 +528,7 @@ static struct ready *ready_new(struct pending *p, const struct pl_file_facts *fa
 	r->error = p->error ? p->error : facts->stopped_by_limit ? "stopped by a limit" : NULL;
 	r->size = facts->size;
 	r->bytes_scanned = facts->bytes_scanned;
+	r->since = now_seconds();
 	return r;
 }
 
@@ -563,7 +566,7 @@ static void write_ready_locked(struct pl_store_sink *s, struct ready *r)
 	else if (w.unchanged)
 		s->stats.unchanged++;
 	else
-		group_add(s, p, &w);
+		group_add(s, p, &w, r->since);
 	views_release(&v);
 	ready_free(r);
 }
@@ -658,12 +661,10 @@ static void sink_file_write(void *ctx, const char *source)
 	 * the rows missing and fails its own artifact ("scan again"). */
 	remember_blobs(s, r->p);
 	pthread_mutex_lock(&s->ready_lock);
-	if (!s->nbatch)
-		s->batch_started = now_seconds();
 	PL_GROW(s->batch, s->capbatch, s->nbatch + 1);
 	s->batch[s->nbatch++] = r;
 	int full = s->nbatch >= s->opt.write_batch ||
-		   now_seconds() - s->batch_started >= PL_STORE_GROUP_SECONDS;
+		   now_seconds() - s->batch[0]->since >= PL_STORE_GROUP_SECONDS;
 	pthread_mutex_unlock(&s->ready_lock);
 	if (full) {
 		pthread_mutex_lock(&s->store_lock);
