@@ -420,5 +420,9 @@ int cmd_scan(int argc, char **argv)
 		return cli_fail("scan: no PATH given (try `pkgleaks scan --help`)");
 	if ((a.store.store_secrets || a.store.rescan) && !a.store.db)
 		return cli_fail("--store-secrets and --rescan go with --db");
-	return run_scan(&a, argv + optind, argc - optind);
+	if (a.store.db || a.scan.hash_inputs)
+		pl_scan_preload_crypto(); /* while the rules load */
+	int rc = run_scan(&a, argv + optind, argc - optind);
+	pl_scan_preload_wait();
+	return rc;
 }

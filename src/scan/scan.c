@@ -18,6 +18,7 @@
 #include "util/alloc.h"
 #include "util/hex.h"
 #include "util/buf.h"
+#include "util/preload.h"
 
 /* Directory trees deeper than this are a loop or an attack. */
 #define PL_MAX_DIR_DEPTH 256
@@ -910,8 +911,31 @@ static int run_workers(struct scan *s, unsigned jobs)
 
 /* File hashes and blob ids need libcrypto from the start; a plain scan
  * loads it only with its first finding (pl_fingerprint). */
+static struct pl_preload preload;
+
+static void *preload_main(void *arg)
+{
+	(void)arg;
+	if (pl_dl_crypto() == 0) {
+		pthread_once(&sha256_once, fetch_sha256);
+		pthread_once(&gcm_once, fetch_gcm);
+	}
+	return NULL;
+}
+
+void pl_scan_preload_crypto(void)
+{
+	pl_preload_start(&preload, preload_main);
+}
+
+void pl_scan_preload_wait(void)
+{
+	pl_preload_wait(&preload);
+}
+
 static int load_crypto(const struct pl_scan_options *opt, const struct pl_sink_ops *sink)
 {
+	pl_scan_preload_wait();
 	if (opt->hash_inputs || dedups(opt, sink))
 		return pl_dl_crypto();
 	return 0;

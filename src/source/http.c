@@ -15,6 +15,7 @@
 #include "pkgleaks/source.h"
 #include "source/http.h"
 #include "util/alloc.h"
+#include "util/preload.h"
 
 /* An error body is read (for connection reuse) up to this much, then the
  * transfer is cut. */
@@ -691,8 +692,7 @@ static void curl_init(void)
 	curl_ok = pl_dl_curl() == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
-static pthread_t preload_thread;
-static int preload_running;
+static struct pl_preload preload;
 
 static void *preload_main(void *arg)
 {
@@ -703,15 +703,12 @@ static void *preload_main(void *arg)
 
 void pl_source_preload(void)
 {
-	if (!preload_running)
-		preload_running = pthread_create(&preload_thread, NULL, preload_main, NULL) == 0;
+	pl_preload_start(&preload, preload_main);
 }
 
 void pl_source_preload_wait(void)
 {
-	if (preload_running)
-		pthread_join(preload_thread, NULL);
-	preload_running = 0;
+	pl_preload_wait(&preload);
 }
 
 int pl_http_new(const struct pl_http_options *o, struct pl_http **out)
