@@ -148,14 +148,14 @@ static const struct refresh_sql by_project = {INSERT_ROWS(SCOPE_EXACT), FIXED(SC
 /* What a refresh recomputes: a write can add secrets and change fixed (whose
  * statement sets the state too); validations and notices change only rotated
  * and the state. */
-enum { R_INSERT = 1, R_ROTATED = 2 };
+enum { R_INSERT = 1, R_FIXED = 2, R_ROTATED = 4 };
 
 static int refresh(struct pl_store *st, const struct refresh_sql *q, const char *ecosystem,
 		   const char *project, int64_t now, unsigned what)
 {
 	struct pl_sql_value p[] = {pl_sql_text(ecosystem), pl_sql_text(project), pl_sql_int(now)};
 	int rc = what & R_INSERT ? pl_store_exec(st, q->insert, p, 3) : 0;
-	if (rc == 0)
+	if (rc == 0 && (what & R_FIXED))
 		rc = pl_store_exec(st, q->fixed, p, 3);
 	if (rc == 0 && (what & R_ROTATED))
 		rc = pl_store_exec(st, q->rotated, p, 2);
@@ -164,8 +164,8 @@ static int refresh(struct pl_store *st, const struct refresh_sql *q, const char 
 	return rc < 0 ? pl_store_error_context(rc, "disclosure state") : 0;
 }
 
-int pl_store_disclosure_refresh_project(struct pl_store *st, const char *ecosystem,
-					const char *project, int found, int64_t now)
+static int refresh_project(struct pl_store *st, const char *ecosystem, const char *project,
+			   int found, int64_t now)
 {
 	if (!found) {
 		/* Most artifacts a crawl writes hold no secret, nor do their
@@ -180,7 +180,54 @@ int pl_store_disclosure_refresh_project(struct pl_store *st, const char *ecosyst
 		if (any == 0)
 			return 0;
 	}
-	return refresh(st, &by_project, ecosystem, project, now, found ? R_INSERT : 0);
+	/* A fix is a later release: with one version stored, nothing is
+	 * fixed nor ever was (artifacts are not deleted), and the fixed
+	 * statement, most of a refresh, would change nothing. */
+	struct pl_sql_value p[] = {pl_sql_text(ecosystem), pl_sql_text(project)};
+	int64_t versions = 2;
+	int rc = pl_store_query_int(st, "SELECT COUNT(*) FROM (SELECT DISTINCT version FROM"
+					" artifacts WHERE " SCOPE_EXACT("") " LIMIT 2) x",
+				    p, 2, &versions);
+	if (rc < 0)
+		return pl_store_error_context(rc, "disclosure state");
+	return refresh(st, &by_project, ecosystem, project, now,
+		       (found ? R_INSERT : 0) | (versions > 1 ? R_FIXED : 0));
+}
+
+void pl_store_disclosure_stale(struct pl_store *st, const char *ecosystem, const char *project,
+			       int found, int64_t now)
+{
+	for (size_t i = 0; i < st->nstale; i++) {
+		struct pl_store_stale *p = &st->stale[i];
+		if (strcmp(p->project, project) == 0 && strcmp(p->ecosystem, ecosystem) == 0) {
+			p->found |= found;
+			p->now = now > p->now ? now : p->now;
+			return;
+		}
+	}
+	PL_GROW(st->stale, st->capstale, st->nstale + 1);
+	st->stale[st->nstale++] = (struct pl_store_stale){pl_xstrdup(ecosystem),
+							  pl_xstrdup(project), found, now};
+}
+
+void pl_store_disclosure_stale_clear(struct pl_store *st)
+{
+	for (size_t i = 0; i < st->nstale; i++) {
+		free(st->stale[i].ecosystem);
+		free(st->stale[i].project);
+	}
+	st->nstale = 0;
+}
+
+int pl_store_disclosure_refresh_stale(struct pl_store *st)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < st->nstale; i++) {
+		const struct pl_store_stale *p = &st->stale[i];
+		rc = refresh_project(st, p->ecosystem, p->project, p->found, p->now);
+	}
+	pl_store_disclosure_stale_clear(st);
+	return rc;
 }
 
 /* Runs fn in the open transaction, or in one of its own. */
@@ -207,7 +254,7 @@ static int refresh_tx(struct pl_store *st, void *ctx)
 {
 	struct refresh_args *a = ctx;
 	return refresh(st, &by_filter, a->f->ecosystem, a->f->project, a->now,
-		       R_INSERT | R_ROTATED);
+		       R_INSERT | R_FIXED | R_ROTATED);
 }
 
 int pl_store_disclosure_refresh(struct pl_store *st, const struct pl_disclose_filter *f,
@@ -340,7 +387,7 @@ static int mark_tx(struct pl_store *st, void *ctx)
 {
 	struct mark_args *a = ctx;
 	int rc = refresh(st, &by_filter, a->f->ecosystem, a->f->project, a->at,
-			 R_INSERT | R_ROTATED);
+			 R_INSERT | R_FIXED | R_ROTATED);
 	for (size_t i = 0; rc == 0 && i < a->n; i++)
 		rc = resolve(st, &a->fps[i]);
 	for (size_t i = 0; rc == 0 && i < a->n; i++)

@@ -358,6 +358,7 @@ const struct pl_store_ops pl_store_sqlite_ops = {
 	.script = sq_script,
 	.changes = sq_changes,
 	.caches_statements = 1,
+	.insert_or_ignore = 1,
 	/* IMMEDIATE takes the write lock at once: no deadlock upgrading later. */
 	.begin_sql = "BEGIN IMMEDIATE",
 	.lock_schema_sql = "",

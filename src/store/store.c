@@ -94,7 +94,9 @@ int pl_store_begin(struct pl_store *st)
 
 int pl_store_commit(struct pl_store *st)
 {
-	int rc = pl_store_exec(st, "COMMIT", NULL, 0);
+	int rc = pl_store_disclosure_refresh_stale(st);
+	if (rc == 0)
+		rc = pl_store_exec(st, "COMMIT", NULL, 0);
 	if (rc < 0)
 		pl_store_rollback(st);
 	st->in_tx = 0;
@@ -107,6 +109,7 @@ void pl_store_rollback(struct pl_store *st)
 	snprintf(msg, sizeof(msg), "%s", pl_error_message());
 	/* The caller reports the error that made it roll back, not this one. */
 	(void)pl_store_exec(st, "ROLLBACK", NULL, 0);
+	pl_store_disclosure_stale_clear(st);
 	pl_error_set(PL_EIO, "%s", msg);
 	st->in_tx = 0;
 }
@@ -169,6 +172,23 @@ int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
 		rc = pl_store_query(st, sql, v + done * ncols, n * ncols, fn, ctx);
 		free(sql);
 	}
+	return rc;
+}
+
+int pl_store_insert_new_rows(struct pl_store *st, const char *into, size_t ncols,
+			     const struct pl_sql_value *v, size_t nrows, const char *returning,
+			     pl_sql_row_fn fn, void *ctx)
+{
+	/* SQLite's upsert machinery costs a third more per row than OR IGNORE
+	 * (1.7 against 1.3 us a blob row): the same skip of a key already
+	 * there. It would also skip a NOT NULL violation, which these rows
+	 * never have. */
+	int ignore = st->ops->insert_or_ignore;
+	char *prefix = pl_xasprintf("INSERT %sINTO %s VALUES ", ignore ? "OR IGNORE " : "", into);
+	char *suffix = pl_xasprintf("%s%s", ignore ? "" : " ON CONFLICT DO NOTHING", returning);
+	int rc = pl_store_insert_rows(st, prefix, ncols, v, nrows, suffix, fn, ctx);
+	free(prefix);
+	free(suffix);
 	return rc;
 }
 
@@ -303,6 +323,8 @@ void pl_store_free(struct pl_store *st)
 	if (st->conn)
 		st->ops->close(st->conn);
 	explicit_bzero(st->key, sizeof(st->key)); /* libcrypto may not be loaded */
+	pl_store_disclosure_stale_clear(st);
+	free(st->stale);
 	free(st->display);
 	free(st);
 }

@@ -60,6 +60,9 @@ struct pl_store_ops {
 	int caches_statements;       /* prepared statements are reused by text: multi-row
 	                                INSERTs then use a few fixed sizes, else one
 	                                statement for the remainder (fewer round trips) */
+	/* Skips rows whose key is there with INSERT OR IGNORE instead of ON
+	 * CONFLICT DO NOTHING (pl_store_insert_new_rows). */
+	int insert_or_ignore;
 	const char *begin_sql;       /* starts a write transaction */
 	const char *lock_schema_sql; /* serialises migrations inside it ("" if begin does) */
 	/* Migrations: migrations[i] takes the schema from version i to i + 1. */
@@ -71,11 +74,22 @@ struct pl_store_ops {
 
 extern const struct pl_store_ops pl_store_sqlite_ops, pl_store_postgres_ops;
 
+/* A project whose disclosure rows the open transaction must refresh. */
+struct pl_store_stale {
+	char *ecosystem, *project;
+	int found;   /* an artifact written holds secrets */
+	int64_t now; /* the latest write's time */
+};
+
 struct pl_store {
 	const struct pl_store_ops *ops;
 	void *conn;
 	char *display; /* url without password */
 	int in_tx;
+	/* Projects written in the open transaction, refreshed once each just
+	 * before it commits (pl_store_disclosure_refresh_stale). */
+	struct pl_store_stale *stale;
+	size_t nstale, capstale;
 	int unlocked;
 	unsigned char key[32]; /* AES-256-GCM key for raw secrets, when unlocked */
 };
@@ -103,6 +117,13 @@ void pl_store_rollback(struct pl_store *st);
 int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
 			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
 			 pl_sql_row_fn fn, void *ctx);
+
+/* pl_store_insert_rows for rows that may be stored already (a unique key
+ * they would break): those are skipped. into is "t (a, b)"; returning is
+ * "" or " RETURNING a" (then only the rows inserted come back). */
+int pl_store_insert_new_rows(struct pl_store *st, const char *into, size_t ncols,
+			     const struct pl_sql_value *v, size_t nrows, const char *returning,
+			     pl_sql_row_fn fn, void *ctx);
 
 /* Puts context before the current error message: "context: message".
  * (pl_error_set cannot take pl_error_message() as an argument: it writes
@@ -252,9 +273,15 @@ int pl_store_write_contacts(struct pl_store *st, int64_t artifact_id,
  * before they were kept) gets these. */
 int pl_store_contacts_backfill(struct pl_store *st, const char *sha256,
 			       const struct pl_contact *c, size_t n);
-/* After an artifact's write: the disclosure rows of its project (named
- * exactly as stored), found: the artifact holds secrets (rows to add). */
-int pl_store_disclosure_refresh_project(struct pl_store *st, const char *ecosystem,
-					const char *project, int found, int64_t now);
+/* After an artifact's write: its project (named exactly as stored) needs
+ * its disclosure rows refreshed before the transaction commits; found: the
+ * artifact holds secrets (rows to add). A group of many releases of one
+ * project refreshes it once, not once a release. */
+void pl_store_disclosure_stale(struct pl_store *st, const char *ecosystem, const char *project,
+			       int found, int64_t now);
+/* Refreshes the projects marked stale (pl_store_commit calls it). */
+int pl_store_disclosure_refresh_stale(struct pl_store *st);
+/* Forgets them (the transaction rolled back). */
+void pl_store_disclosure_stale_clear(struct pl_store *st);
 
 #endif

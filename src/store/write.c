@@ -93,8 +93,8 @@ static int write_secrets(struct pl_store *st, struct secret_ids *ids)
 		v[4 * i + 2] = pl_sql_text(ids->s[i]->redacted);
 		v[4 * i + 3] = pl_sql_text(ids->s[i]->sealed);
 	}
-	int rc = pl_store_insert_rows(st, "INSERT INTO secrets (fingerprint, rule, redacted, sealed) VALUES ",
-				      4, v, ids->n, " ON CONFLICT (fingerprint) DO NOTHING", NULL, NULL);
+	int rc = pl_store_insert_new_rows(st, "secrets (fingerprint, rule, redacted, sealed)", 4, v,
+					  ids->n, "", NULL, NULL);
 	for (size_t i = 0; rc == 0 && i < ids->n; i++) {
 		if (!ids->s[i]->sealed)
 			continue;
@@ -278,7 +278,7 @@ static int write_blob_findings(struct pl_store *st, const struct pl_store_artifa
 }
 
 #define BLOB_COLS 4
-#define BLOB_INSERT "INSERT INTO blobs (id, ruleset_version, size, nfindings) VALUES "
+#define BLOB_INTO "blobs (id, ruleset_version, size, nfindings)"
 
 /* Blobs with findings are inserted with RETURNING: their blob_findings are
  * written only for the rows this transaction inserted. Most blobs have none
@@ -292,7 +292,7 @@ static int write_blobs(struct pl_store *st, const struct pl_store_artifact *a,
 	struct pl_sql_value *v = pl_xcalloc(in.n * BLOB_COLS + 1, sizeof(*v));
 	size_t nfound = 0, nclean = in.n;
 	/* Rows with findings first, clean rows from the end (their order does
-	 * not matter: ON CONFLICT DO NOTHING, no rows back). */
+	 * not matter: rows already there are skipped, no rows back). */
 	for (size_t i = 0; i < in.n; i++) {
 		size_t npos = count_positions(a->finds + in.b[i].first, in.b[i].count);
 		size_t k = npos ? nfound++ : --nclean;
@@ -302,11 +302,11 @@ static int write_blobs(struct pl_store *st, const struct pl_store_artifact *a,
 		row[2] = pl_sql_int((int64_t)in.b[i].size);
 		row[3] = pl_sql_int((int64_t)npos);
 	}
-	int rc = pl_store_insert_rows(st, BLOB_INSERT, BLOB_COLS, v, nfound,
-				      " ON CONFLICT DO NOTHING RETURNING id", take_inserted, &in);
+	int rc = pl_store_insert_new_rows(st, BLOB_INTO, BLOB_COLS, v, nfound, " RETURNING id",
+					  take_inserted, &in);
 	if (rc == 0)
-		rc = pl_store_insert_rows(st, BLOB_INSERT, BLOB_COLS, v + BLOB_COLS * nfound,
-					  in.n - nfound, " ON CONFLICT DO NOTHING", NULL, NULL);
+		rc = pl_store_insert_new_rows(st, BLOB_INTO, BLOB_COLS, v + BLOB_COLS * nfound,
+					      in.n - nfound, "", NULL, NULL);
 	if (rc == 0)
 		rc = write_blob_findings(st, a, &in, ids);
 	free(v);
@@ -387,8 +387,8 @@ static int write_rows(struct pl_store *st, const struct pl_store_artifact *a, in
 		rc = pl_store_write_contacts(st, aid, a->contacts, a->ncontacts, existed);
 	/* A new release can fix a leak of an older one (issue 8). */
 	if (rc == 0)
-		rc = pl_store_disclosure_refresh_project(st, a->ecosystem, a->project,
-							 a->nfinds + a->nreplays > 0, a->scan_time);
+		pl_store_disclosure_stale(st, a->ecosystem, a->project, a->nfinds + a->nreplays > 0,
+					  a->scan_time);
 	out->occurrences += out->replayed;
 	secret_ids_release(&ids);
 	return rc;

@@ -163,9 +163,10 @@ static void test_hostile(void)
 
 static char fp_a[65], fp_b[65];
 
-/* Writes release `version` of project p, uploaded at t, holding A and/or B. */
-static void release(struct pl_store *st, const char *version, int64_t t, int with_a, int with_b,
-		    const struct pl_contact *contacts, size_t ncontacts)
+/* Writes release `version` of project p, uploaded at t, holding A and/or B,
+ * in the open group (begun if none). */
+static void write_release(struct pl_store *st, const char *version, int64_t t, int with_a,
+			  int with_b, const struct pl_contact *contacts, size_t ncontacts)
 {
 	static const struct pl_position pos = {3, 7};
 	struct pl_store_find finds[2];
@@ -185,8 +186,26 @@ static void release(struct pl_store *st, const char *version, int64_t t, int wit
 				      .ncontacts = ncontacts};
 	struct pl_store_written w;
 	CHECK(pl_store_write_artifact(st, &a, 0, &w) == 0);
-	CHECK(pl_store_group_commit(st) == 0);
 	free(file);
+}
+
+/* The same, committed. */
+static void release(struct pl_store *st, const char *version, int64_t t, int with_a, int with_b,
+		    const struct pl_contact *contacts, size_t ncontacts)
+{
+	write_release(st, version, t, with_a, with_b, contacts, ncontacts);
+	CHECK(pl_store_group_commit(st) == 0);
+}
+
+/* Whether A's disclosure row says fixed, read without a refresh. */
+static int a_is_fixed(struct pl_store *st)
+{
+	struct pl_sql_value p = pl_sql_text(fp_a);
+	int64_t n = -1;
+	CHECK(pl_store_query_int(st, "SELECT COUNT(*) FROM disclosures d JOIN secrets s"
+				     " ON s.id = d.secret_id WHERE s.fingerprint = $1"
+				     " AND d.state = 'fixed'", &p, 1, &n) == 1);
+	return n == 1;
 }
 
 static const struct pl_disclose_filter all = {NULL, NULL, 0}, valid_only = {NULL, NULL, 1};
@@ -308,6 +327,25 @@ static void test_states(struct pl_store *st)
 	/* 1.2 brings A back: no longer fixed. */
 	release(st, "1.2", 800, 1, 1, NULL, 0);
 	EXPECT(850, fp_a, "notified", NULL);
+
+	/* Releases written in one group refresh the project once, at the
+	 * commit: 1.3 holds A, 1.4 drops it; A is fixed in 1.4 once it
+	 * commits, and not before (the refresh waits for the last release). */
+	write_release(st, "1.3", 900, 1, 1, NULL, 0);
+	write_release(st, "1.4", 910, 0, 1, NULL, 0);
+	CHECK(st->nstale == 1);
+	CHECK(!a_is_fixed(st));
+	CHECK(pl_store_group_commit(st) == 0);
+	CHECK(st->nstale == 0);
+	CHECK(a_is_fixed(st));
+	EXPECT(950, fp_a, "fixed", "1.4");
+
+	/* A rolled back group refreshes nothing: 1.5 (with A) never was. */
+	write_release(st, "1.5", 1000, 1, 1, NULL, 0);
+	CHECK(st->nstale == 1);
+	pl_store_rollback(st);
+	CHECK(st->nstale == 0);
+	CHECK(a_is_fixed(st));
 }
 
 int main(void)
