@@ -527,9 +527,11 @@ int cli_fetch_run(struct cli_fetch_args *a, int network, cli_fetch_fn fn, void *
 {
 	if (network)
 		pl_source_preload(); /* while the rules load */
+	pl_scan_preload_crypto(); /* artifacts are hashed */
 	struct pl_ruleset *rs = cli_load_rules(a->rules, a->nrules);
 	if (!rs) {
 		pl_source_preload_wait();
+		pl_scan_preload_wait();
 		return PL_EXIT_ERROR;
 	}
 	struct sinks s = {0};
@@ -556,6 +558,7 @@ int cli_fetch_run(struct cli_fetch_args *a, int network, cli_fetch_fn fn, void *
 	free(st.errors);
 	pthread_mutex_destroy(&st.lock);
 	pl_source_preload_wait();
+	pl_scan_preload_wait();
 	return code;
 }
 
