@@ -54,9 +54,13 @@ struct pl_file_facts {
 	int fetch_failed;
 };
 
-/* Where results go. Called with the scan's lock held, from worker threads.
- * For one top-level file, every finding, error and metadata call comes
- * before its file_done/file_facts. */
+/* Where results go. Called from worker threads, with the scan's lock held,
+ * except metadata, the blob events and file_write: those come without it,
+ * from the worker scanning the file (a sink serialises them itself; they
+ * are most of a store's calls, thousands per scan, and held the lock long
+ * enough for the other workers to queue on it). For one top-level file,
+ * every call comes from one worker, and every finding, error, metadata and
+ * blob call comes before its file_done/file_facts. */
 struct pl_sink_ops {
 	/* Takes ownership of f. */
 	void (*finding)(void *ctx, struct pl_finding *f);
@@ -70,7 +74,7 @@ struct pl_sink_ops {
 	void (*file_facts)(void *ctx, const char *source, const struct pl_file_facts *facts);
 	/* Optional (may be NULL): a package metadata file met inside the file
 	 * (PKG-INFO, *.dist-info/METADATA, package/package.json, a .deb's control,
-	 * a gem's metadata.gz), its text bounded to 1 MiB. */
+	 * a gem's metadata.gz), its text bounded to 1 MiB. Without the lock. */
 	void (*metadata)(void *ctx, const char *source, const char *path, const char *text,
 			 size_t len);
 	/* Optional: content-addressed dedup of blobs (files inside packages)
@@ -80,7 +84,8 @@ struct pl_sink_ops {
 	 * returning 1 means it was already matched under this ruleset, so the
 	 * scan skips it and the sink records its occurrences itself. Otherwise
 	 * the blob is matched, its findings are delivered, then blob_done says
-	 * which id they belong to and the blob's size in bytes. */
+	 * which id they belong to and the blob's size in bytes. All three come
+	 * without the lock. */
 	int (*blob_seen)(void *ctx, const char *source, const char *path, const char *blob_id);
 	/* Optional, with blob_seen: asked first when the blob's size is known
 	 * (all of it in the walk's head, or an archive member's declared size):

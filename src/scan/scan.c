@@ -375,12 +375,13 @@ static int buffer_blob_hashed(struct pl_buf *b, const unsigned char *head, size_
 	}
 }
 
+/* Without the scan's lock, as the blob events (scan.h): parsing a
+ * package.json while holding it kept the other workers' blob events
+ * waiting. */
 static void sink_metadata(struct file_ctx *fc, const char *path, const struct pl_buf *b)
 {
-	pthread_mutex_lock(&fc->scan->lock);
 	fc->scan->sink->metadata(fc->scan->sink_ctx, fc->source_display, path,
 				 b->data ? b->data : "", b->len);
-	pthread_mutex_unlock(&fc->scan->lock);
 }
 
 /* Whether blobs are deduplicated: the sink asks and the scan has a key. */
@@ -437,10 +438,7 @@ static int new_by_size(struct file_ctx *fc, const char *path, size_t headlen,
 	uint64_t size;
 	if (!sink->blob_size_new || !known_size(headlen, rest, &size) || size > PL_BLOB_DEDUP_MAX)
 		return 0;
-	pthread_mutex_lock(&fc->scan->lock);
-	int fresh = sink->blob_size_new(fc->scan->sink_ctx, fc->source_display, path, size);
-	pthread_mutex_unlock(&fc->scan->lock);
-	return fresh;
+	return sink->blob_size_new(fc->scan->sink_ctx, fc->source_display, path, size);
 }
 
 /* A blob the sink cannot have seen, matched as it streams (as without a
@@ -463,9 +461,7 @@ static int on_data_new(struct file_ctx *fc, const char *path, const unsigned cha
 	if (whole && fc->scan->sink->blob_done) {
 		char id[PL_BLOB_ID_LEN + 1];
 		blob_id_hex(fc->blob_mac, id);
-		pthread_mutex_lock(&fc->scan->lock);
 		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, id, src.len);
-		pthread_mutex_unlock(&fc->scan->lock);
 	}
 	count_scanned(fc, n);
 	return rc;
@@ -498,9 +494,7 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 		sink_metadata(fc, path, b);
 	if (whole == 1 && b->len <= PL_BLOB_DEDUP_MAX) {
 		blob_id_hex(fc->blob_mac, id);
-		pthread_mutex_lock(&fc->scan->lock);
 		int seen = fc->scan->sink->blob_seen(fc->scan->sink_ctx, fc->source_display, path, id);
-		pthread_mutex_unlock(&fc->scan->lock);
 		if (seen) {
 			pl_chunker_end(fc->chunker, fc->source_display, path, &em);
 			return 0;
@@ -508,11 +502,8 @@ static int on_data_dedup(struct file_ctx *fc, const char *path, const unsigned c
 	}
 	rc = scan_buffered(fc, path, b, whole, rest, &n, decode);
 	pl_chunker_end(fc->chunker, fc->source_display, path, &em);
-	if (id[0] && fc->scan->sink->blob_done) {
-		pthread_mutex_lock(&fc->scan->lock);
+	if (id[0] && fc->scan->sink->blob_done)
 		fc->scan->sink->blob_done(fc->scan->sink_ctx, fc->source_display, path, id, b->len);
-		pthread_mutex_unlock(&fc->scan->lock);
-	}
 	count_scanned(fc, n);
 	if (whole < 0) {
 		pl_error_set(PL_EIO, "%s", why);

@@ -6,12 +6,15 @@
  * from its first event to its file_facts, and the same file given twice
  * (`scan dir dir/x.tgz`) is then two separate artifacts in flight.
  *
- * Locks: the scan's lock serialises every event but file_write. The
- * sink's own: store_lock (the connection, the open group, what the write
- * counts), cache_lock (the blob cache: blob_seen reads it while another
- * worker's write adds to it), ready_lock (artifacts between file_facts and
- * file_write), report_lock (on_error). Order: the scan's, then store_lock,
- * then the others; none of the others is held while taking another. */
+ * Locks: the scan's lock serialises every event but file_write, metadata
+ * and the blob events (scan.h). The sink's own: pending_lock (the list of
+ * pending files; a pending file itself is its worker's alone until its
+ * file_facts), store_lock (the connection, the open group, what the write
+ * counts), cache_lock (the blob cache and the blob counts: blob_seen reads
+ * it while another worker's write adds to it), ready_lock (artifacts
+ * between file_facts and file_write), report_lock (on_error). Order: the
+ * scan's, then store_lock, then the others; none of the others is held
+ * while taking another. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -97,7 +100,7 @@ struct pl_store_sink {
 	struct pl_store *st;
 	struct pl_store_sink_options opt;
 	char *ruleset;
-	struct pending **p; /* under the scan's lock */
+	struct pending **p; /* under pending_lock */
 	size_t np, capp;
 	struct ready **ready; /* under ready_lock (defer_writes) */
 	size_t nready, capready;
@@ -107,9 +110,9 @@ struct pl_store_sink {
 	struct group group;         /* under store_lock */
 	int finished;
 	/* artifacts, unchanged, failed, occurrences under store_lock; the
-	 * blob counts under the scan's lock */
+	 * blob counts under cache_lock */
 	struct pl_store_sink_stats stats;
-	pthread_mutex_t store_lock, cache_lock, ready_lock, report_lock;
+	pthread_mutex_t pending_lock, store_lock, cache_lock, ready_lock, report_lock;
 };
 
 /* ---- pending files ---- */
@@ -146,15 +149,20 @@ static void pending_drop(struct pl_store_sink *s, size_t i)
 
 /* The calling worker's pending file for source, new if need be; a
  * different file left by the same worker never reached file_facts (it could
- * not be opened) and is dropped. */
+ * not be opened) and is dropped. What it returns is the caller's worker's
+ * alone: used without a lock. */
 static struct pending *pending_get(struct pl_store_sink *s, const char *source)
 {
 	pthread_t me = pthread_self();
+	pthread_mutex_lock(&s->pending_lock);
 	for (size_t i = 0; i < s->np; i++) {
 		if (!pthread_equal(s->p[i]->thread, me))
 			continue;
-		if (strcmp(s->p[i]->source, source) == 0)
-			return s->p[i];
+		if (strcmp(s->p[i]->source, source) == 0) {
+			struct pending *p = s->p[i];
+			pthread_mutex_unlock(&s->pending_lock);
+			return p;
+		}
 		pending_drop(s, i);
 		break;
 	}
@@ -164,6 +172,21 @@ static struct pending *pending_get(struct pl_store_sink *s, const char *source)
 	p->id = (struct pl_package_id)PL_PACKAGE_ID_INIT;
 	PL_GROW(s->p, s->capp, s->np + 1);
 	s->p[s->np++] = p;
+	pthread_mutex_unlock(&s->pending_lock);
+	return p;
+}
+
+/* The calling worker's pending file for source, taken off the list. */
+static struct pending *pending_take(struct pl_store_sink *s, const char *source)
+{
+	struct pending *p = pending_get(s, source);
+	pthread_mutex_lock(&s->pending_lock);
+	for (size_t i = 0; i < s->np; i++)
+		if (s->p[i] == p) {
+			s->p[i] = s->p[--s->np];
+			break;
+		}
+	pthread_mutex_unlock(&s->pending_lock);
 	return p;
 }
 
@@ -262,15 +285,15 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 {
 	struct pl_store_sink *s = ctx;
 	struct pending *p = pending_get(s, source);
-	s->stats.blobs++;
 	int64_t n = -1;
 	int complete = 0;
+	pthread_mutex_lock(&s->cache_lock);
+	s->stats.blobs++;
 	if (!s->opt.force) {
-		pthread_mutex_lock(&s->cache_lock);
 		n = pl_blob_cache_find(&s->cache, blob_id);
 		complete = s->cache.complete;
-		pthread_mutex_unlock(&s->cache_lock);
 	}
+	pthread_mutex_unlock(&s->cache_lock);
 	if (n < 0 && !s->opt.force && !complete) {
 		pthread_mutex_lock(&s->store_lock);
 		n = pl_store_blob_findings(s->st, blob_id, s->ruleset);
@@ -280,8 +303,10 @@ static int sink_blob_seen(void *ctx, const char *source, const char *path, const
 		p->blob_start = p->nf;
 		return 0;
 	}
+	pthread_mutex_lock(&s->cache_lock);
 	s->stats.blobs_skipped++;
 	s->stats.replayed += (uint64_t)n;
+	pthread_mutex_unlock(&s->cache_lock);
 	if (n > 0) {
 		PL_GROW(p->r, p->capr, p->nr + 1);
 		struct replay_rec *r = &p->r[p->nr++];
@@ -300,15 +325,12 @@ static int sink_blob_size_new(void *ctx, const char *source, const char *path, u
 {
 	(void)path;
 	struct pl_store_sink *s = ctx;
-	int fresh = s->opt.force;
-	if (!fresh) {
-		pthread_mutex_lock(&s->cache_lock);
-		fresh = pl_blob_cache_size_new(&s->cache, size);
-		pthread_mutex_unlock(&s->cache_lock);
-	}
+	pthread_mutex_lock(&s->cache_lock);
+	int fresh = s->opt.force || pl_blob_cache_size_new(&s->cache, size);
+	s->stats.blobs += (uint64_t)fresh;
+	pthread_mutex_unlock(&s->cache_lock);
 	if (fresh) {
 		struct pending *p = pending_get(s, source);
-		s->stats.blobs++;
 		p->blob_start = p->nf;
 	}
 	return fresh;
@@ -599,12 +621,7 @@ static struct ready *ready_take(struct pl_store_sink *s, const char *source)
 static void sink_file_facts(void *ctx, const char *source, const struct pl_file_facts *facts)
 {
 	struct pl_store_sink *s = ctx;
-	struct pending *p = pending_get(s, source);
-	for (size_t i = 0; i < s->np; i++)
-		if (s->p[i] == p) {
-			s->p[i] = s->p[--s->np];
-			break;
-		}
+	struct pending *p = pending_take(s, source);
 	struct ready *r = ready_new(p, facts);
 	if (!s->opt.defer_writes) {
 		write_ready(s, r);
@@ -695,6 +712,7 @@ struct pl_store_sink *pl_store_sink_new(struct pl_store *st,
 	s->st = st;
 	s->opt = *opt;
 	s->ruleset = pl_xstrdup(opt->ruleset_version ? opt->ruleset_version : "");
+	pthread_mutex_init(&s->pending_lock, NULL);
 	pthread_mutex_init(&s->store_lock, NULL);
 	pthread_mutex_init(&s->cache_lock, NULL);
 	pthread_mutex_init(&s->ready_lock, NULL);
@@ -799,6 +817,7 @@ void pl_store_sink_free(struct pl_store_sink *s)
 	free(s->p);
 	free(s->ready);
 	pl_blob_cache_release(&s->cache);
+	pthread_mutex_destroy(&s->pending_lock);
 	pthread_mutex_destroy(&s->store_lock);
 	pthread_mutex_destroy(&s->cache_lock);
 	pthread_mutex_destroy(&s->ready_lock);

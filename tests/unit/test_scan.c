@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pkgleaks/error.h"
@@ -14,6 +15,7 @@
 #include "pkgleaks/rules.h"
 #include "pkgleaks/scan.h"
 #include "test.h"
+#include "util/alloc.h"
 
 static const char yaml[] = PL_TEST_SK_RULE_YAML;
 
@@ -157,6 +159,136 @@ static void test_file_write_unlocked(const struct pl_ruleset *rs)
 	for (int i = 0; i < e.facts; i++)
 		free(e.source[i]);
 	two_files_remove(&t);
+}
+
+/* ---- metadata and blob events come without the scan's lock ---- */
+
+/* a.tgz holds package/package.json and package/a.txt; b.txt holds a
+ * secret. b.txt's finding (delivered under the scan's lock) waits until
+ * a.tgz's worker is inside the gated call (metadata or blob_done), and
+ * that call waits for the finding: if the scan held its lock around the
+ * call, neither could go on, and both waits time out. */
+struct unlocked {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	const char *gate; /* "metadata" or "blob_done" */
+	int reached, b_findings, timed_out, metadata, done;
+};
+
+/* Waits (10 s at most) until *flag is set. Called with u->lock held. */
+static void wait_flag(struct unlocked *u, const int *flag)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (!*flag && !u->timed_out)
+		if (pthread_cond_timedwait(&u->changed, &u->lock, &until) != 0)
+			u->timed_out = 1;
+}
+
+/* a.tgz's gated call: says it is here, then waits for b.txt's finding. */
+static void gated(struct unlocked *u, const char *source, const char *call, int *count)
+{
+	pthread_mutex_lock(&u->lock);
+	(*count)++;
+	if (strstr(source, "a.tgz") && strcmp(call, u->gate) == 0) {
+		u->reached = 1;
+		pthread_cond_broadcast(&u->changed);
+		wait_flag(u, &u->b_findings);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void un_finding(void *ctx, struct pl_finding *f)
+{
+	struct unlocked *u = ctx;
+	pthread_mutex_lock(&u->lock);
+	if (strstr(f->source, "b.txt")) {
+		wait_flag(u, &u->reached);
+		u->b_findings++;
+		pthread_cond_broadcast(&u->changed);
+	}
+	pthread_mutex_unlock(&u->lock);
+	pl_finding_free(f);
+}
+
+static void un_metadata(void *ctx, const char *source, const char *path, const char *text,
+			size_t len)
+{
+	(void)path;
+	(void)text;
+	(void)len;
+	struct unlocked *u = ctx;
+	gated(u, source, "metadata", &u->metadata);
+}
+
+static int un_blob_seen(void *ctx, const char *source, const char *path, const char *blob_id)
+{
+	(void)ctx;
+	(void)source;
+	(void)path;
+	(void)blob_id;
+	return 0;
+}
+
+static void un_blob_done(void *ctx, const char *source, const char *path, const char *blob_id,
+			 uint64_t size)
+{
+	(void)path;
+	(void)blob_id;
+	(void)size;
+	struct unlocked *u = ctx;
+	gated(u, source, "blob_done", &u->done);
+}
+
+static void test_blob_events_unlocked(const struct pl_ruleset *rs)
+{
+	char dir[] = "/tmp/pkgleaks-test-scan.XXXXXX";
+	if (!mkdtemp(dir)) {
+		pl_test_failures++;
+		return;
+	}
+	char tgz[64], txt[64], pkg[64], json[96], plain[96];
+	snprintf(tgz, sizeof(tgz), "%s/a.tgz", dir);
+	snprintf(txt, sizeof(txt), "%s/b.txt", dir);
+	snprintf(pkg, sizeof(pkg), "%s/package", dir);
+	snprintf(json, sizeof(json), "%s/package.json", pkg);
+	snprintf(plain, sizeof(plain), "%s/a.txt", pkg);
+	CHECK(mkdir(pkg, 0700) == 0);
+	pl_test_write_file(json, "{\"name\": \"a\", \"version\": \"1.0.0\"}\n");
+	pl_test_write_file(plain, "nothing here\n");
+	char *tar = pl_xasprintf("tar -czf '%s' -C '%s' package", tgz, dir);
+	CHECK(system(tar) == 0);
+	free(tar);
+	unlink(json);
+	unlink(plain);
+	rmdir(pkg);
+	pl_test_write_file(txt, "other = SKe938b4fe9cfd70f19e97bc71ae3706f7\n");
+	unsigned char key[PL_BLOB_KEY_LEN] = {1};
+	const char *gates[] = {"metadata", "blob_done"};
+	for (int g = 0; g < 2; g++) {
+		struct unlocked u = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				     .changed = PTHREAD_COND_INITIALIZER, .gate = gates[g]};
+		const struct pl_sink_ops ops = {.finding = un_finding, .error = ev_error,
+						.file_done = ev_file_done, .metadata = un_metadata,
+						.blob_seen = un_blob_seen, .blob_done = un_blob_done};
+		struct pl_scan_options opt;
+		pl_scan_options_default(&opt);
+		opt.jobs = 2;
+		opt.read_ignore_files = 0;
+		opt.blob_key = key;
+		const char *inputs[] = {dir};
+		CHECK(pl_scan_run(rs, &opt, inputs, 1, &ops, &u) == 0);
+		CHECK(u.metadata == 1);
+		CHECK(u.done == 3); /* both members of a.tgz, and b.txt */
+		CHECK(u.b_findings == 1);
+		if (u.timed_out)
+			fprintf(stderr, "%s came with the scan's lock held\n", gates[g]);
+		CHECK(!u.timed_out);
+	}
+	unlink(tgz);
+	unlink(txt);
+	rmdir(dir);
 }
 
 /* ---- blob ids ---- */
@@ -304,6 +436,7 @@ int main(void)
 	CHECK(pl_ruleset_add_yaml(rs, yaml, strlen(yaml), "t") == 0);
 	CHECK(pl_ruleset_compile(rs) == 0);
 	test_file_write_unlocked(rs);
+	test_blob_events_unlocked(rs);
 	test_blob_ids(rs);
 	pl_ruleset_free(rs);
 	TEST_MAIN_END();
