@@ -103,6 +103,12 @@ struct pl_sink_ops {
 	 * for slow work that must not hold up the other workers (the store
 	 * writing the artifact). The sink serialises it itself. */
 	void (*file_write)(void *ctx, const char *source);
+	/* Optional (may be NULL): the calling worker has no more files to take
+	 * and is about to end; once per worker, without the lock. A sink that
+	 * holds work back (the store's write batch and open group) does it
+	 * now, while the other workers finish their last files, instead of
+	 * after them. */
+	void (*worker_idle)(void *ctx);
 };
 
 #define PL_BLOB_DEDUP_MAX (4u * 1024 * 1024)

@@ -146,6 +146,14 @@ static void tee_blob_done(void *ctx, const char *source, const char *path, const
 	pl_store_sink_ops.blob_done(cs->sink, source, path, blob_id, size);
 }
 
+static void tee_worker_idle(void *ctx)
+{
+	struct cli_store *cs = ctx;
+	if (cs->inner->worker_idle)
+		cs->inner->worker_idle(cs->inner_ctx);
+	pl_store_sink_ops.worker_idle(cs->sink);
+}
+
 /* Without the scan's lock: only the store has slow work there. */
 static void tee_file_write(void *ctx, const char *source)
 {
@@ -164,6 +172,7 @@ static const struct pl_sink_ops tee_ops = {
 	.blob_size_new = tee_blob_size_new,
 	.blob_done = tee_blob_done,
 	.file_write = tee_file_write,
+	.worker_idle = tee_worker_idle,
 };
 
 void cli_store_wrap(struct cli_store *cs, struct pl_scan_options *opt,

@@ -766,6 +766,8 @@ static void *worker(void *arg)
 			break;
 		scan_file(s, chunker, &s->jobs[i]);
 	}
+	if (s->sink->worker_idle)
+		s->sink->worker_idle(s->sink_ctx);
 	pl_chunker_free(chunker);
 	return NULL;
 }

@@ -106,6 +106,7 @@ struct pl_store_sink {
 	size_t nready, capready;
 	struct ready **batch; /* written together (write_batch), under ready_lock */
 	size_t nbatch, capbatch;
+	int draining; /* a worker ran out of files: no more batching (ready_lock) */
 	struct pl_blob_cache cache; /* under cache_lock */
 	struct group group;         /* under store_lock */
 	int finished;
@@ -680,7 +681,7 @@ static void sink_file_write(void *ctx, const char *source)
 	pthread_mutex_lock(&s->ready_lock);
 	PL_GROW(s->batch, s->capbatch, s->nbatch + 1);
 	s->batch[s->nbatch++] = r;
-	int full = s->nbatch >= s->opt.write_batch ||
+	int full = s->draining || s->nbatch >= s->opt.write_batch ||
 		   now_seconds() - s->batch[0]->since >= PL_STORE_GROUP_SECONDS;
 	pthread_mutex_unlock(&s->ready_lock);
 	if (full) {
@@ -688,6 +689,19 @@ static void sink_file_write(void *ctx, const char *source)
 		batch_write_locked(s);
 		pthread_mutex_unlock(&s->store_lock);
 	}
+}
+
+/* A worker ran out of files: the batch is written and the group committed
+ * now, while the other workers finish, not after the last one (a corpus
+ * scan spent 1-2 ms there, with one core idle); from now on each artifact
+ * is written at its file_write. */
+static void sink_worker_idle(void *ctx)
+{
+	struct pl_store_sink *s = ctx;
+	pthread_mutex_lock(&s->ready_lock);
+	s->draining = 1;
+	pthread_mutex_unlock(&s->ready_lock);
+	(void)pl_store_sink_flush(s); /* a failure is reported per artifact */
 }
 
 const struct pl_sink_ops pl_store_sink_ops = {
@@ -701,6 +715,7 @@ const struct pl_sink_ops pl_store_sink_ops = {
 	.blob_size_new = sink_blob_size_new,
 	.blob_done = sink_blob_done,
 	.file_write = sink_file_write,
+	.worker_idle = sink_worker_idle,
 };
 
 /* ---- lifecycle ---- */

@@ -568,6 +568,12 @@ static void vs_blob_done(void *ctx, const char *source, const char *path, const 
 		s->next->blob_done(s->next_ctx, source, path, blob_id, size);
 }
 
+static void vs_worker_idle(void *ctx)
+{
+	struct pl_validate_sink *s = ctx;
+	s->next->worker_idle(s->next_ctx);
+}
+
 void pl_validate_sink_init(struct pl_validate_sink *s, struct pl_validator *v,
 			   const struct pl_sink_ops *next, void *next_ctx)
 {
@@ -587,4 +593,5 @@ void pl_validate_sink_init(struct pl_validate_sink *s, struct pl_validator *v,
 	s->ops.blob_size_new = next->blob_size_new ? vs_blob_size_new : NULL;
 	s->ops.blob_done = next->blob_done ? vs_blob_done : NULL;
 	s->ops.file_write = next->file_write ? vs_file_write : NULL;
+	s->ops.worker_idle = next->worker_idle ? vs_worker_idle : NULL;
 }

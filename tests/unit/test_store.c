@@ -338,6 +338,33 @@ static void test_sink_batch(struct pl_store *st)
 	pl_store_sink_free(s);
 }
 
+/* A worker out of files (worker_idle): the batch is written and the group
+ * committed at once, and from then on each artifact is written at its
+ * file_write, not collected. */
+static void test_sink_idle(struct pl_store *st)
+{
+	reset(st);
+	struct pl_store_sink_options o = {.ruleset_version = "rules-v1", .defer_writes = 1,
+					  .write_batch = 8};
+	struct pl_store_sink *s = pl_store_sink_new(st, &o);
+	const struct pl_sink_ops *ops = &pl_store_sink_ops;
+	scan_sdist(s, "alpha-1.0.tar.gz", "1.0", "settings-1", 1600000000);
+	ops->file_write(s, "alpha-1.0.tar.gz");
+	scan_sdist(s, "alpha-1.1.tar.gz", "1.1", "settings-2", 1610000000);
+	ops->file_write(s, "alpha-1.1.tar.gz");
+	CHECK(totals(st).artifacts == 0 && st->in_tx == 0); /* collected */
+	ops->worker_idle(s);
+	CHECK(totals(st).artifacts == 2 && st->in_tx == 0); /* written, committed */
+	scan_sdist(s, "alpha-1.2.tar.gz", "1.2", "settings-1", 1620000000);
+	ops->file_write(s, "alpha-1.2.tar.gz");
+	CHECK(totals(st).artifacts == 3); /* the other worker's last: written at once */
+	CHECK(pl_store_sink_finish(s) == 0);
+	struct pl_store_sink_stats ss;
+	pl_store_sink_stats(s, &ss);
+	CHECK(ss.artifacts == 3 && ss.failed == 0);
+	pl_store_sink_free(s);
+}
+
 /* What a registry's check finds in the batch is what it would find once
  * written: an artifact read in part counts, one that failed does not, and
  * one without an index SHA-256 (npm) is found by its URL. */
@@ -768,6 +795,7 @@ static void run_backend(const char *url, const char *sqlite_path)
 	test_sink_size_new(st);
 	test_sink_batch(st);
 	test_sink_batch_known(st);
+	test_sink_idle(st);
 	test_sink_dedup(st);
 	test_sink_deferred(st);
 	test_sink_lent(st);
