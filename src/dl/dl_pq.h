@@ -13,16 +13,13 @@
 	X(PQerrorMessage) \
 	X(PQexec) \
 	X(PQexecParams) \
-	X(PQexecPrepared) \
 	X(PQfinish) \
 	X(PQgetisnull) \
 	X(PQgetvalue) \
 	X(PQnfields) \
 	X(PQntuples) \
 	X(PQparameterStatus) \
-	X(PQprepare) \
 	X(PQreset) \
-	X(PQresultErrorField) \
 	X(PQresultErrorMessage) \
 	X(PQresultStatus) \
 	X(PQsetNoticeProcessor) \
@@ -42,16 +39,13 @@ int pl_dl_pq(void);
 #define PQerrorMessage (pl_pq_api.p_PQerrorMessage)
 #define PQexec (pl_pq_api.p_PQexec)
 #define PQexecParams (pl_pq_api.p_PQexecParams)
-#define PQexecPrepared (pl_pq_api.p_PQexecPrepared)
 #define PQfinish (pl_pq_api.p_PQfinish)
 #define PQgetisnull (pl_pq_api.p_PQgetisnull)
 #define PQgetvalue (pl_pq_api.p_PQgetvalue)
 #define PQnfields (pl_pq_api.p_PQnfields)
 #define PQntuples (pl_pq_api.p_PQntuples)
 #define PQparameterStatus (pl_pq_api.p_PQparameterStatus)
-#define PQprepare (pl_pq_api.p_PQprepare)
 #define PQreset (pl_pq_api.p_PQreset)
-#define PQresultErrorField (pl_pq_api.p_PQresultErrorField)
 #define PQresultErrorMessage (pl_pq_api.p_PQresultErrorMessage)
 #define PQresultStatus (pl_pq_api.p_PQresultStatus)
 #define PQsetNoticeProcessor (pl_pq_api.p_PQsetNoticeProcessor)

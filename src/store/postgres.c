@@ -120,28 +120,9 @@ static const char *const migrations[] = {
 	"DELETE FROM blob_findings; DELETE FROM blobs;\n",
 };
 
-/* Statements prepared on the server, by text, the PG_STMT_CACHE most
- * recently used. A text is prepared the second time it runs, so one-off
- * texts (a multi-row INSERT of an unusual size) never are. The server then
- * parses it once, and plans it once when a generic plan serves: parsing
- * and planning were half its time in a scan of the corpus (its log, 1,400
- * statements). */
-#define PG_STMT_CACHE 64
-
-struct pg_stmt {
-	char *sql;
-	uint64_t used;
-	unsigned runs;
-	unsigned id; /* prepared as "pl<id>"; 0: not (yet) */
-};
-
 struct pg {
 	PGconn *conn;
 	uint64_t changes;
-	struct pg_stmt stmts[PG_STMT_CACHE];
-	uint64_t tick;
-	unsigned next_id;
-	int no_prepare; /* a prepared statement vanished: a pooler shares sessions */
 };
 
 static int pg_claims(const char *url)
@@ -171,16 +152,7 @@ static void pg_close(void *conn)
 	if (!c)
 		return;
 	PQfinish(c->conn);
-	for (size_t i = 0; i < PG_STMT_CACHE; i++)
-		free(c->stmts[i].sql);
 	free(c);
-}
-
-/* A new session (a reset connection) has no prepared statements. */
-static void pg_forget_prepared(struct pg *c)
-{
-	for (size_t i = 0; i < PG_STMT_CACHE; i++)
-		c->stmts[i].id = 0;
 }
 
 static int pg_open(const char *url, enum pl_store_mode mode, void **conn)
@@ -214,7 +186,6 @@ static int pg_alive(struct pg *c)
 	if (PQstatus(c->conn) == CONNECTION_OK)
 		return 0;
 	PQreset(c->conn);
-	pg_forget_prepared(c);
 	if (PQstatus(c->conn) == CONNECTION_OK)
 		return 0;
 	return pg_fail("connection lost", PQerrorMessage(c->conn));
@@ -251,62 +222,6 @@ static int pg_result(struct pg *c, PGresult *res, pl_sql_row_fn fn, void *ctx)
 	return rc;
 }
 
-/* The cache entry of sql, made (taking the least recently used one's
- * place) if need be; its runs counted. */
-static struct pg_stmt *pg_stmt_of(struct pg *c, const char *sql)
-{
-	struct pg_stmt *lru = &c->stmts[0];
-	for (size_t i = 0; i < PG_STMT_CACHE; i++) {
-		struct pg_stmt *e = &c->stmts[i];
-		if (e->sql && strcmp(e->sql, sql) == 0) {
-			e->used = ++c->tick;
-			e->runs++;
-			return e;
-		}
-		if (!e->sql || (lru->sql && e->used < lru->used))
-			lru = e;
-	}
-	if (lru->id) {
-		/* Dropped on the server too, or its statements would pile up
-		 * there. It exists (prepared in this session): this cannot fail
-		 * and abort the open transaction. */
-		char drop[32];
-		snprintf(drop, sizeof(drop), "DEALLOCATE pl%u", lru->id);
-		PQclear(PQexec(c->conn, drop));
-	}
-	free(lru->sql);
-	*lru = (struct pg_stmt){pl_xstrdup(sql), ++c->tick, 1, 0};
-	return lru;
-}
-
-static PGresult *pg_exec(struct pg *c, const char *sql, int nparams, const char *const *vals)
-{
-	struct pg_stmt *e = pg_stmt_of(c, sql);
-	char name[16];
-	if (!e->id && e->runs >= 2 && !c->no_prepare) {
-		snprintf(name, sizeof(name), "pl%u", c->next_id + 1);
-		PGresult *res = PQprepare(c->conn, name, sql, nparams, NULL);
-		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-			return res; /* the error the statement itself would have had */
-		PQclear(res);
-		e->id = ++c->next_id;
-	}
-	if (!e->id)
-		return PQexecParams(c->conn, sql, nparams, NULL, vals, NULL, NULL, 0);
-	snprintf(name, sizeof(name), "pl%u", e->id);
-	PGresult *res = PQexecPrepared(c->conn, name, nparams, vals, NULL, NULL, 0);
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	if (state && strcmp(state, "26000") == 0) {
-		/* Not this session's statement: a pooler (PgBouncer's transaction
-		 * mode) hands each transaction another server session. This
-		 * statement fails (its transaction with it); none is prepared
-		 * again on this connection. */
-		pg_forget_prepared(c);
-		c->no_prepare = 1;
-	}
-	return res;
-}
-
 static int pg_query(void *conn, const char *sql, const struct pl_sql_value *params,
 		    size_t nparams, pl_sql_row_fn fn, void *ctx)
 {
@@ -324,7 +239,7 @@ static int pg_query(void *conn, const char *sql, const struct pl_sql_value *para
 			vals[i] = ints[i];
 		}
 	}
-	PGresult *res = pg_exec(c, sql, (int)nparams, vals);
+	PGresult *res = PQexecParams(c->conn, sql, (int)nparams, NULL, vals, NULL, NULL, 0);
 	rc = pg_result(c, res, fn, ctx);
 	free(vals);
 	free(ints);

@@ -778,66 +778,6 @@ static void test_schema(const char *url)
 	pl_store_free(st);
 }
 
-/* PostgreSQL: a statement run again runs prepared (the server lists it);
- * when the server no longer has it (as behind a pooler that shares
- * sessions; here DEALLOCATE ALL), that run fails, and the next ones run
- * unprepared. On SQLite, the same statements simply run. */
-static int count_rows(void *ctx, size_t ncols, const char *const *v)
-{
-	(void)ncols;
-	(void)v;
-	(*(int *)ctx)++;
-	return 0;
-}
-
-static void test_prepared(struct pl_store *st)
-{
-	int pg = strcmp(pl_store_backend(st), "postgresql") == 0;
-	const char *sql = "SELECT COUNT(*) FROM meta WHERE key = $1";
-	struct pl_sql_value p = pl_sql_text("blob_key");
-	int rows = 0;
-	for (int i = 0; i < 3; i++)
-		CHECK(pl_store_query(st, sql, &p, 1, count_rows, &rows) == 0);
-	CHECK(rows == 3);
-	if (!pg)
-		return;
-	int64_t n = 0;
-	CHECK(pl_store_query_int(st, "SELECT COUNT(*) FROM pg_prepared_statements"
-				     " WHERE statement = 'SELECT COUNT(*) FROM meta WHERE key = $1'",
-				 NULL, 0, &n) == 1);
-	CHECK(n == 1);
-	CHECK(st->ops->script(st->conn, "DEALLOCATE ALL") == 0);
-	CHECK(pl_store_query(st, sql, &p, 1, count_rows, &rows) < 0);
-	for (int i = 0; i < 3; i++)
-		CHECK(pl_store_query(st, sql, &p, 1, count_rows, &rows) == 0);
-	CHECK(rows == 6);
-	CHECK(pl_store_query_int(st, "SELECT COUNT(*) FROM pg_prepared_statements", NULL, 0, &n) == 1);
-	CHECK(n == 0);
-}
-
-/* The statements a connection prepares are bounded: the least recently
- * used are dropped on the server as new ones come. */
-static void test_prepared_bounded(const char *url)
-{
-	struct pl_store *st;
-	if (pl_store_open(url, PL_STORE_CREATE, &st) < 0) {
-		pl_test_failures++;
-		return;
-	}
-	for (int k = 0; k < 100; k++) {
-		char *sql = pl_xasprintf("SELECT COUNT(*) + %d FROM meta WHERE key = $1", k);
-		struct pl_sql_value p = pl_sql_text("x");
-		int64_t v = -1;
-		for (int i = 0; i < 2; i++)
-			CHECK(pl_store_query_int(st, sql, &p, 1, &v) == 1 && v == k);
-		free(sql);
-	}
-	int64_t n = 0;
-	CHECK(pl_store_query_int(st, "SELECT COUNT(*) FROM pg_prepared_statements", NULL, 0, &n) == 1);
-	CHECK(n > 0 && n <= 64);
-	pl_store_free(st);
-}
-
 static void run_backend(const char *url, const char *sqlite_path)
 {
 	fprintf(stderr, "# store tests on %s\n", url);
@@ -851,7 +791,6 @@ static void run_backend(const char *url, const char *sqlite_path)
 		pl_test_failures++;
 		return;
 	}
-	test_prepared(st);
 	test_sink_idempotent(st);
 	test_sink_size_new(st);
 	test_sink_batch(st);
@@ -972,10 +911,8 @@ int main(void)
 	free(cmd);
 	free(path);
 	const char *pg = getenv("PL_TEST_PG_URL");
-	if (pg && pg[0]) {
+	if (pg && pg[0])
 		run_backend(pg, NULL);
-		test_prepared_bounded(pg);
-	}
 	else
 		fprintf(stderr, "# PostgreSQL part skipped: PL_TEST_PG_URL not set "
 				"(tests/e2e/test_store.sh runs it against a real server)\n");
