@@ -118,6 +118,7 @@ static const char *const migrations[] = {
 
 struct sq_stmt {
 	char *sql; /* as the caller wrote it (the cache key) */
+	size_t len;
 	sqlite3_stmt *stmt;
 	uint64_t used;
 };
@@ -189,10 +190,13 @@ static void sq_evict(struct sq_stmt *e)
 
 static int sq_prepare(struct sq *c, const char *sql, sqlite3_stmt **out)
 {
+	/* Lengths first: the multi-row INSERTs of one table share hundreds of
+	 * bytes of text, and comparing them was most of a look-up. */
+	size_t len = strlen(sql);
 	struct sq_stmt *lru = &c->cache[0];
 	for (size_t i = 0; i < SQ_CACHE; i++) {
 		struct sq_stmt *e = &c->cache[i];
-		if (e->sql && strcmp(e->sql, sql) == 0) {
+		if (e->sql && e->len == len && memcmp(e->sql, sql, len) == 0) {
 			e->used = ++c->tick;
 			*out = e->stmt;
 			return 0;
@@ -208,7 +212,7 @@ static int sq_prepare(struct sq *c, const char *sql, sqlite3_stmt **out)
 		return sq_fail(c, "prepare");
 	if (lru->sql)
 		sq_evict(lru);
-	*lru = (struct sq_stmt){pl_xstrdup(sql), stmt, ++c->tick};
+	*lru = (struct sq_stmt){pl_xstrdup(sql), len, stmt, ++c->tick};
 	*out = stmt;
 	return 0;
 }
