@@ -10,18 +10,23 @@
 	X(PQclear) \
 	X(PQcmdTuples) \
 	X(PQconnectdbParams) \
+	X(PQenterPipelineMode) \
 	X(PQerrorMessage) \
 	X(PQexec) \
 	X(PQexecParams) \
+	X(PQexitPipelineMode) \
 	X(PQfinish) \
 	X(PQgetisnull) \
+	X(PQgetResult) \
 	X(PQgetvalue) \
 	X(PQnfields) \
 	X(PQntuples) \
 	X(PQparameterStatus) \
+	X(PQpipelineSync) \
 	X(PQreset) \
 	X(PQresultErrorMessage) \
 	X(PQresultStatus) \
+	X(PQsendQueryParams) \
 	X(PQsetNoticeProcessor) \
 	X(PQstatus)
 
@@ -36,18 +41,23 @@ int pl_dl_pq(void);
 #define PQclear (pl_pq_api.p_PQclear)
 #define PQcmdTuples (pl_pq_api.p_PQcmdTuples)
 #define PQconnectdbParams (pl_pq_api.p_PQconnectdbParams)
+#define PQenterPipelineMode (pl_pq_api.p_PQenterPipelineMode)
 #define PQerrorMessage (pl_pq_api.p_PQerrorMessage)
 #define PQexec (pl_pq_api.p_PQexec)
 #define PQexecParams (pl_pq_api.p_PQexecParams)
+#define PQexitPipelineMode (pl_pq_api.p_PQexitPipelineMode)
 #define PQfinish (pl_pq_api.p_PQfinish)
 #define PQgetisnull (pl_pq_api.p_PQgetisnull)
+#define PQgetResult (pl_pq_api.p_PQgetResult)
 #define PQgetvalue (pl_pq_api.p_PQgetvalue)
 #define PQnfields (pl_pq_api.p_PQnfields)
 #define PQntuples (pl_pq_api.p_PQntuples)
 #define PQparameterStatus (pl_pq_api.p_PQparameterStatus)
+#define PQpipelineSync (pl_pq_api.p_PQpipelineSync)
 #define PQreset (pl_pq_api.p_PQreset)
 #define PQresultErrorMessage (pl_pq_api.p_PQresultErrorMessage)
 #define PQresultStatus (pl_pq_api.p_PQresultStatus)
+#define PQsendQueryParams (pl_pq_api.p_PQsendQueryParams)
 #define PQsetNoticeProcessor (pl_pq_api.p_PQsetNoticeProcessor)
 #define PQstatus (pl_pq_api.p_PQstatus)
 

@@ -23,7 +23,9 @@ int pl_store_write_contacts(struct pl_store *st, int64_t artifact_id,
 			    const struct pl_contact *c, size_t n, int existed)
 {
 	struct pl_sql_value id = pl_sql_int(artifact_id);
-	int rc = existed ? pl_store_exec(st, "DELETE FROM contacts WHERE artifact_id = $1", &id, 1) : 0;
+	int rc = existed ? pl_store_exec_later(st, "DELETE FROM contacts WHERE artifact_id = $1",
+					       &id, 1)
+			 : 0;
 	if (rc < 0 || n == 0)
 		return rc;
 	struct pl_sql_value *v = pl_xcalloc(n * CONTACT_COLS, sizeof(*v));
@@ -36,9 +38,9 @@ int pl_store_write_contacts(struct pl_store *st, int64_t artifact_id,
 		r[4] = pl_sql_text(c[i].email);
 		r[5] = pl_sql_text(c[i].url);
 	}
-	rc = pl_store_insert_rows(st,
-				  "INSERT INTO contacts (artifact_id, seq, role, name, email, url) VALUES ",
-				  CONTACT_COLS, v, n, "", NULL, NULL);
+	rc = pl_store_insert_rows_later(
+		st, "INSERT INTO contacts (artifact_id, seq, role, name, email, url) VALUES ",
+		CONTACT_COLS, v, n, "");
 	free(v);
 	return rc;
 }

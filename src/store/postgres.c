@@ -123,6 +123,7 @@ static const char *const migrations[] = {
 struct pg {
 	PGconn *conn;
 	uint64_t changes;
+	size_t sent; /* statements in the pipeline, not yet read back (pg_send) */
 };
 
 static int pg_claims(const char *url)
@@ -146,11 +147,14 @@ static int pg_fail(const char *what, const char *msg)
 	return pl_error_set(PL_EIO, "postgresql: %s: %.*s", what, (int)n, msg);
 }
 
+static int pg_sync(void *conn);
+
 static void pg_close(void *conn)
 {
 	struct pg *c = conn;
 	if (!c)
 		return;
+	(void)pg_sync(c); /* closing: nobody is left to hear of a failure */
 	PQfinish(c->conn);
 	free(c);
 }
@@ -222,34 +226,111 @@ static int pg_result(struct pg *c, PGresult *res, pl_sql_row_fn fn, void *ctx)
 	return rc;
 }
 
+/* Parameters as libpq takes them: text, NULL for SQL NULL. */
+struct pg_params {
+	const char **vals;
+	char (*ints)[24];
+};
+
+static void pg_params_make(struct pg_params *p, const struct pl_sql_value *params, size_t n)
+{
+	p->vals = pl_xcalloc(n ? n : 1, sizeof(*p->vals));
+	p->ints = pl_xcalloc(n ? n : 1, sizeof(*p->ints));
+	for (size_t i = 0; i < n; i++) {
+		if (params[i].type == PL_SQL_TEXT) {
+			p->vals[i] = params[i].s;
+		} else if (params[i].type == PL_SQL_INT) {
+			snprintf(p->ints[i], sizeof(p->ints[i]), "%lld", (long long)params[i].i);
+			p->vals[i] = p->ints[i];
+		}
+	}
+}
+
+static void pg_params_free(struct pg_params *p)
+{
+	free(p->vals);
+	free(p->ints);
+}
+
+/* Reads back what pg_send sent (a Sync closes the pipeline): the first
+ * error among those statements; the ones after it did not run. */
+static int pg_sync(void *conn)
+{
+	struct pg *c = conn;
+	if (!c->sent)
+		return 0;
+	int rc = PQpipelineSync(c->conn) == 1 ? 0 : pg_fail("pipeline", PQerrorMessage(c->conn));
+	/* Each statement's results end with a NULL; the Sync's result comes
+	 * last. Counting the NULLs bounds the loop on a broken connection. */
+	size_t ends = 0;
+	for (int synced = rc < 0; !synced && ends <= c->sent;) {
+		PGresult *res = PQgetResult(c->conn);
+		if (!res) {
+			ends++;
+			continue;
+		}
+		ExecStatusType s = PQresultStatus(res);
+		synced = s == PGRES_PIPELINE_SYNC;
+		if (s == PGRES_FATAL_ERROR && rc == 0)
+			rc = pg_fail("query failed", PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	if (PQexitPipelineMode(c->conn) != 1) {
+		/* Results left unread (a broken connection): a new session is
+		 * better than one stuck in pipeline mode; its transaction is
+		 * lost either way. */
+		if (rc == 0)
+			rc = pg_fail("pipeline", PQerrorMessage(c->conn));
+		PQreset(c->conn);
+	}
+	c->sent = 0;
+	return rc;
+}
+
+/* Sends a statement in the pipeline without waiting for it. */
+static int pg_send(void *conn, const char *sql, const struct pl_sql_value *params,
+		   size_t nparams)
+{
+	struct pg *c = conn;
+	if (!c->sent) {
+		int rc = pg_alive(c);
+		if (rc < 0)
+			return rc;
+		if (PQenterPipelineMode(c->conn) != 1)
+			return pg_fail("pipeline", PQerrorMessage(c->conn));
+	}
+	struct pg_params p;
+	pg_params_make(&p, params, nparams);
+	/* libpq copies the values into its buffer here. */
+	int ok = PQsendQueryParams(c->conn, sql, (int)nparams, NULL, p.vals, NULL, NULL, 0) == 1;
+	pg_params_free(&p);
+	c->sent++; /* a Sync is due even when this one failed to go */
+	return ok ? 0 : pg_fail("query failed", PQerrorMessage(c->conn));
+}
+
 static int pg_query(void *conn, const char *sql, const struct pl_sql_value *params,
 		    size_t nparams, pl_sql_row_fn fn, void *ctx)
 {
 	struct pg *c = conn;
-	int rc = pg_alive(c);
+	int rc = pg_sync(c);
+	if (rc == 0)
+		rc = pg_alive(c);
 	if (rc < 0)
 		return rc;
-	const char **vals = pl_xcalloc(nparams ? nparams : 1, sizeof(*vals));
-	char (*ints)[24] = pl_xcalloc(nparams ? nparams : 1, sizeof(*ints));
-	for (size_t i = 0; i < nparams; i++) {
-		if (params[i].type == PL_SQL_TEXT) {
-			vals[i] = params[i].s;
-		} else if (params[i].type == PL_SQL_INT) {
-			snprintf(ints[i], sizeof(ints[i]), "%lld", (long long)params[i].i);
-			vals[i] = ints[i];
-		}
-	}
-	PGresult *res = PQexecParams(c->conn, sql, (int)nparams, NULL, vals, NULL, NULL, 0);
+	struct pg_params p;
+	pg_params_make(&p, params, nparams);
+	PGresult *res = PQexecParams(c->conn, sql, (int)nparams, NULL, p.vals, NULL, NULL, 0);
 	rc = pg_result(c, res, fn, ctx);
-	free(vals);
-	free(ints);
+	pg_params_free(&p);
 	return rc;
 }
 
 static int pg_script(void *conn, const char *sql)
 {
 	struct pg *c = conn;
-	int rc = pg_alive(c);
+	int rc = pg_sync(c);
+	if (rc == 0)
+		rc = pg_alive(c);
 	return rc < 0 ? rc : pg_result(c, PQexec(c->conn, sql), NULL, NULL);
 }
 
@@ -281,6 +362,8 @@ const struct pl_store_ops pl_store_postgres_ops = {
 	.query = pg_query,
 	.script = pg_script,
 	.changes = pg_changes,
+	.send = pg_send,
+	.sync = pg_sync,
 	.begin_sql = "BEGIN",
 	/* Two processes migrating at once: the second waits, then sees it done. */
 	.lock_schema_sql = "SELECT pg_advisory_xact_lock(7301455201)",

@@ -43,6 +43,19 @@ int pl_store_exec(struct pl_store *st, const char *sql, const struct pl_sql_valu
 	return st->ops->query(st->conn, sql, params, nparams, NULL, NULL);
 }
 
+int pl_store_exec_later(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
+			size_t nparams)
+{
+	if (!st->ops->send)
+		return pl_store_exec(st, sql, params, nparams);
+	return st->ops->send(st->conn, sql, params, nparams);
+}
+
+int pl_store_sync(struct pl_store *st)
+{
+	return st->ops->sync ? st->ops->sync(st->conn) : 0;
+}
+
 int pl_store_error_context(int code, const char *context)
 {
 	char msg[1024];
@@ -107,6 +120,7 @@ void pl_store_rollback(struct pl_store *st)
 {
 	char msg[1024];
 	snprintf(msg, sizeof(msg), "%s", pl_error_message());
+	(void)pl_store_sync(st); /* what failed is already reported */
 	/* The caller reports the error that made it roll back, not this one. */
 	(void)pl_store_exec(st, "ROLLBACK", NULL, 0);
 	pl_store_disclosure_stale_clear(st);
@@ -161,18 +175,32 @@ static size_t next_batch(const struct pl_store *st, size_t left)
 	return b;
 }
 
-int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
-			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
-			 pl_sql_row_fn fn, void *ctx)
+static int insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
+		       const struct pl_sql_value *v, size_t nrows, const char *suffix,
+		       pl_sql_row_fn fn, void *ctx, int later)
 {
 	int rc = 0;
 	for (size_t done = 0, n; rc == 0 && done < nrows; done += n) {
 		n = next_batch(st, nrows - done);
 		char *sql = values_sql(prefix, ncols, n, suffix);
-		rc = pl_store_query(st, sql, v + done * ncols, n * ncols, fn, ctx);
+		rc = later ? pl_store_exec_later(st, sql, v + done * ncols, n * ncols)
+			   : pl_store_query(st, sql, v + done * ncols, n * ncols, fn, ctx);
 		free(sql);
 	}
 	return rc;
+}
+
+int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
+			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
+			 pl_sql_row_fn fn, void *ctx)
+{
+	return insert_rows(st, prefix, ncols, v, nrows, suffix, fn, ctx, 0);
+}
+
+int pl_store_insert_rows_later(struct pl_store *st, const char *prefix, size_t ncols,
+			       const struct pl_sql_value *v, size_t nrows, const char *suffix)
+{
+	return insert_rows(st, prefix, ncols, v, nrows, suffix, NULL, NULL, 1);
 }
 
 int pl_store_insert_new_rows(struct pl_store *st, const char *into, size_t ncols,
@@ -186,7 +214,8 @@ int pl_store_insert_new_rows(struct pl_store *st, const char *into, size_t ncols
 	int ignore = st->ops->insert_or_ignore;
 	char *prefix = pl_xasprintf("INSERT %sINTO %s VALUES ", ignore ? "OR IGNORE " : "", into);
 	char *suffix = pl_xasprintf("%s%s", ignore ? "" : " ON CONFLICT DO NOTHING", returning);
-	int rc = pl_store_insert_rows(st, prefix, ncols, v, nrows, suffix, fn, ctx);
+	int rc = fn ? pl_store_insert_rows(st, prefix, ncols, v, nrows, suffix, fn, ctx)
+		    : pl_store_insert_rows_later(st, prefix, ncols, v, nrows, suffix);
 	free(prefix);
 	free(suffix);
 	return rc;

@@ -57,6 +57,14 @@ struct pl_store_ops {
 	int (*script)(void *conn, const char *sql);
 	/* Rows changed by the last INSERT/UPDATE/DELETE run through query. */
 	uint64_t (*changes)(void *conn);
+	/* Optional: sends a statement whose rows nobody reads without waiting
+	 * for it (PostgreSQL's pipeline: a round trip per statement was most of
+	 * a write's time). Its error, if any, comes back from sync, or from
+	 * the next query, which then does not run. */
+	int (*send)(void *conn, const char *sql, const struct pl_sql_value *params,
+		    size_t nparams);
+	/* Waits for what send sent; the first error among them. */
+	int (*sync)(void *conn);
 	int caches_statements;       /* prepared statements are reused by text: multi-row
 	                                INSERTs then use a few fixed sizes, else one
 	                                statement for the remainder (fewer round trips) */
@@ -99,6 +107,11 @@ int pl_store_query(struct pl_store *st, const char *sql, const struct pl_sql_val
 		   size_t nparams, pl_sql_row_fn fn, void *ctx);
 int pl_store_exec(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
 		  size_t nparams);
+/* pl_store_exec without waiting where the back end can (ops.send): the
+ * error comes back from pl_store_sync or the next statement. */
+int pl_store_exec_later(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
+			size_t nparams);
+int pl_store_sync(struct pl_store *st);
 /* Reads one integer (the first column of the first row); *out untouched
  * when there is no row. Returns 1 when a row was read, 0 when none. */
 int pl_store_query_int(struct pl_store *st, const char *sql, const struct pl_sql_value *params,
@@ -118,9 +131,14 @@ int pl_store_insert_rows(struct pl_store *st, const char *prefix, size_t ncols,
 			 const struct pl_sql_value *v, size_t nrows, const char *suffix,
 			 pl_sql_row_fn fn, void *ctx);
 
+/* The same, sent with pl_store_exec_later (no rows back). */
+int pl_store_insert_rows_later(struct pl_store *st, const char *prefix, size_t ncols,
+			       const struct pl_sql_value *v, size_t nrows, const char *suffix);
+
 /* pl_store_insert_rows for rows that may be stored already (a unique key
  * they would break): those are skipped. into is "t (a, b)"; returning is
- * "" or " RETURNING a" (then only the rows inserted come back). */
+ * "" or " RETURNING a" (then only the rows inserted come back). Without
+ * fn, the rows are sent with pl_store_exec_later. */
 int pl_store_insert_new_rows(struct pl_store *st, const char *into, size_t ncols,
 			     const struct pl_sql_value *v, size_t nrows, const char *returning,
 			     pl_sql_row_fn fn, void *ctx);

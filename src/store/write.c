@@ -100,8 +100,8 @@ static int write_secrets(struct pl_store *st, struct secret_ids *ids)
 			continue;
 		struct pl_sql_value p[] = {pl_sql_text(ids->s[i]->sealed),
 					   pl_sql_text(ids->s[i]->fingerprint)};
-		rc = pl_store_exec(st, "UPDATE secrets SET sealed = $1 WHERE fingerprint = $2"
-				       " AND sealed IS NULL", p, 2);
+		rc = pl_store_exec_later(st, "UPDATE secrets SET sealed = $1 WHERE fingerprint = $2"
+					     " AND sealed IS NULL", p, 2);
 	}
 	/* The ids, by a join with the fingerprints as a VALUES list (its column is
 	 * column1 in both SQLite and PostgreSQL). */
@@ -185,10 +185,10 @@ static int write_occurrences(struct pl_store *st, const struct pl_store_artifact
 			v[k + 8] = pl_sql_text(f->encoding);
 		}
 	}
-	int rc = pl_store_insert_rows(st,
-				      "INSERT INTO occurrences (secret_id, artifact_id, blob, path, line,"
-				      " col, path_kind, ext, encoding) VALUES ",
-				      OCC_COLS, v, n, "", NULL, NULL);
+	int rc = pl_store_insert_rows_later(st,
+					    "INSERT INTO occurrences (secret_id, artifact_id, blob, path,"
+					    " line, col, path_kind, ext, encoding) VALUES ",
+					    OCC_COLS, v, n, "");
 	free(v);
 	*written += n;
 	return rc;
@@ -269,10 +269,10 @@ static int write_blob_findings(struct pl_store *st, const struct pl_store_artifa
 			}
 		}
 	}
-	int rc = pl_store_insert_rows(st,
-				      "INSERT INTO blob_findings (blob, ruleset_version, secret_id, line,"
-				      " col, encoding) VALUES ",
-				      BF_COLS, v, n, "", NULL, NULL);
+	int rc = pl_store_insert_rows_later(st,
+					    "INSERT INTO blob_findings (blob, ruleset_version, secret_id,"
+					    " line, col, encoding) VALUES ",
+					    BF_COLS, v, n, "");
 	free(v);
 	return rc;
 }
@@ -368,12 +368,12 @@ static int write_rows(struct pl_store *st, const struct pl_store_artifact *a, in
 	int rc = upsert_artifact(st, a, &aid);
 	p[0] = pl_sql_int(aid);
 	if (rc == 0 && existed)
-		rc = pl_store_exec(st, "DELETE FROM occurrences WHERE artifact_id = $1", p, 1);
+		rc = pl_store_exec_later(st, "DELETE FROM occurrences WHERE artifact_id = $1", p, 1);
 	if (rc == 0 && a->url && strcmp(a->status, "error") != 0) {
 		/* A download that failed before (no hash known) is now whole. */
 		struct pl_sql_value u[] = {pl_sql_text(a->url), pl_sql_text(a->sha256)};
-		rc = pl_store_exec(st, "DELETE FROM artifacts WHERE url = $1 AND sha256 <> $2"
-				       " AND sha256 LIKE 'unfetched:%'", u, 2);
+		rc = pl_store_exec_later(st, "DELETE FROM artifacts WHERE url = $1 AND sha256 <> $2"
+					     " AND sha256 LIKE 'unfetched:%'", u, 2);
 	}
 	if (rc == 0)
 		rc = write_secrets(st, &ids);
@@ -416,18 +416,23 @@ int pl_store_write_artifact(struct pl_store *st, const struct pl_store_artifact 
 	memset(out, 0, sizeof(*out));
 	int rc = st->in_tx ? 0 : pl_store_begin(st);
 	if (rc == 0)
-		rc = pl_store_exec(st, "SAVEPOINT artifact", NULL, 0);
+		rc = pl_store_exec_later(st, "SAVEPOINT artifact", NULL, 0);
 	if (rc == 0)
 		rc = write_or_keep(st, a, force, out);
 	if (rc == 0 && a->in_tx)
 		rc = a->in_tx(a->in_tx_ctx, st, a->source, out->unchanged ? "ok" : a->status,
 			      out->unchanged ? NULL : a->error);
 	if (rc == 0)
-		rc = pl_store_exec(st, "RELEASE SAVEPOINT artifact", NULL, 0);
+		rc = pl_store_exec_later(st, "RELEASE SAVEPOINT artifact", NULL, 0);
+	/* What was sent without waiting is checked here, so that a failure
+	 * is this artifact's: its rows go back with its savepoint. */
+	if (rc == 0)
+		rc = pl_store_sync(st);
 	if (rc == 0)
 		return 0;
 	char msg[1024];
 	snprintf(msg, sizeof(msg), "%s", pl_error_message());
+	(void)pl_store_sync(st); /* the rest of the pipeline, if any: after msg */
 	if (!st->in_tx || pl_store_exec(st, "ROLLBACK TO SAVEPOINT artifact", NULL, 0) < 0 ||
 	    pl_store_exec(st, "RELEASE SAVEPOINT artifact", NULL, 0) < 0) {
 		out->group_lost = st->in_tx;

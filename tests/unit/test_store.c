@@ -778,6 +778,36 @@ static void test_schema(const char *url)
 	pl_store_free(st);
 }
 
+/* Statements sent without waiting (PostgreSQL's pipeline; SQLite runs them
+ * at once): a failure comes back from pl_store_sync, or from the next
+ * query, which then does not run; after it, the connection works. */
+static void test_exec_later(struct pl_store *st)
+{
+	int pg = strcmp(pl_store_backend(st), "postgresql") == 0;
+	struct pl_sql_value key = pl_sql_text("later-test");
+	const char *bad = "INSERT INTO meta (key, value) VALUES ($1, NULL)"; /* NOT NULL */
+	int64_t n = -1;
+	CHECK(pl_store_begin(st) == 0);
+	CHECK(pl_store_exec_later(st, "SAVEPOINT t", NULL, 0) == 0);
+	int rc = pl_store_exec_later(st, bad, &key, 1);
+	CHECK(pg ? rc == 0 : rc < 0); /* PostgreSQL has not answered yet */
+	if (rc == 0)
+		CHECK(pl_store_sync(st) < 0);
+	CHECK(pl_store_sync(st) == 0); /* nothing left */
+	CHECK(pl_store_exec(st, "ROLLBACK TO SAVEPOINT t", NULL, 0) == 0);
+	CHECK(pl_store_exec_later(st, "INSERT INTO meta (key, value) VALUES ($1, 'v')", &key, 1) == 0);
+	CHECK(pl_store_query_int(st, "SELECT COUNT(*) FROM meta WHERE key = $1", &key, 1, &n) == 1);
+	CHECK(n == 1); /* the query waited for the insert before it */
+	pl_store_rollback(st);
+	CHECK(pl_store_begin(st) == 0);
+	rc = pl_store_exec_later(st, bad, &key, 1);
+	if (rc == 0)
+		CHECK(pl_store_query_int(st, "SELECT 1", NULL, 0, &n) < 0);
+	pl_store_rollback(st);
+	CHECK(pl_store_query_int(st, "SELECT COUNT(*) FROM meta WHERE key = $1", &key, 1, &n) == 1);
+	CHECK(n == 0);
+}
+
 static void run_backend(const char *url, const char *sqlite_path)
 {
 	fprintf(stderr, "# store tests on %s\n", url);
@@ -791,6 +821,7 @@ static void run_backend(const char *url, const char *sqlite_path)
 		pl_test_failures++;
 		return;
 	}
+	test_exec_later(st);
 	test_sink_idempotent(st);
 	test_sink_size_new(st);
 	test_sink_batch(st);
