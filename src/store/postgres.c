@@ -252,13 +252,12 @@ static void pg_params_free(struct pg_params *p)
 	free(p->ints);
 }
 
-/* Reads back what pg_send sent (a Sync closes the pipeline): the first
- * error among those statements; the ones after it did not run. */
-static int pg_sync(void *conn)
+/* Closes the pipeline with a Sync and reads it back: the first error among
+ * its statements (the ones after a failure did not run). With own, the last
+ * statement is the caller's query, its result taken as pg_result does (its
+ * rows to fn). */
+static int pg_drain(struct pg *c, int own, pl_sql_row_fn fn, void *ctx)
 {
-	struct pg *c = conn;
-	if (!c->sent)
-		return 0;
 	int rc = PQpipelineSync(c->conn) == 1 ? 0 : pg_fail("pipeline", PQerrorMessage(c->conn));
 	/* Each statement's results end with a NULL; the Sync's result comes
 	 * last. Counting the NULLs bounds the loop on a broken connection. */
@@ -271,6 +270,11 @@ static int pg_sync(void *conn)
 		}
 		ExecStatusType s = PQresultStatus(res);
 		synced = s == PGRES_PIPELINE_SYNC;
+		if (own && ends + 1 == c->sent && rc == 0 &&
+		    (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)) {
+			rc = pg_result(c, res, fn, ctx);
+			continue;
+		}
 		if (s == PGRES_FATAL_ERROR && rc == 0)
 			rc = pg_fail("query failed", PQresultErrorMessage(res));
 		PQclear(res);
@@ -285,6 +289,13 @@ static int pg_sync(void *conn)
 	}
 	c->sent = 0;
 	return rc;
+}
+
+/* Reads back what pg_send sent. */
+static int pg_sync(void *conn)
+{
+	struct pg *c = conn;
+	return c->sent ? pg_drain(c, 0, NULL, NULL) : 0;
 }
 
 /* Sends a statement in the pipeline without waiting for it. */
@@ -308,13 +319,18 @@ static int pg_send(void *conn, const char *sql, const struct pl_sql_value *param
 	return ok ? 0 : pg_fail("query failed", PQerrorMessage(c->conn));
 }
 
+/* With statements in the pipeline, the query joins them: one round trip
+ * for all (it does not run if one of them failed, and returns that error). */
 static int pg_query(void *conn, const char *sql, const struct pl_sql_value *params,
 		    size_t nparams, pl_sql_row_fn fn, void *ctx)
 {
 	struct pg *c = conn;
-	int rc = pg_sync(c);
-	if (rc == 0)
-		rc = pg_alive(c);
+	if (c->sent) {
+		int rc = pg_send(c, sql, params, nparams);
+		int drc = pg_drain(c, 1, fn, ctx);
+		return rc < 0 ? rc : drc;
+	}
+	int rc = pg_alive(c);
 	if (rc < 0)
 		return rc;
 	struct pg_params p;
