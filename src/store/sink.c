@@ -148,22 +148,17 @@ static void pending_drop(struct pl_store_sink *s, size_t i)
 	s->p[i] = s->p[--s->np];
 }
 
-/* The calling worker's pending file for source, new if need be; a
- * different file left by the same worker never reached file_facts (it could
- * not be opened) and is dropped. What it returns is the caller's worker's
- * alone: used without a lock. */
-static struct pending *pending_get(struct pl_store_sink *s, const char *source)
+/* The index of the calling worker's pending file for source, new if need
+ * be; a different file left by the same worker never reached file_facts
+ * (it could not be opened) and is dropped. The caller holds pending_lock. */
+static size_t pending_find_locked(struct pl_store_sink *s, const char *source)
 {
 	pthread_t me = pthread_self();
-	pthread_mutex_lock(&s->pending_lock);
 	for (size_t i = 0; i < s->np; i++) {
 		if (!pthread_equal(s->p[i]->thread, me))
 			continue;
-		if (strcmp(s->p[i]->source, source) == 0) {
-			struct pending *p = s->p[i];
-			pthread_mutex_unlock(&s->pending_lock);
-			return p;
-		}
+		if (strcmp(s->p[i]->source, source) == 0)
+			return i;
 		pending_drop(s, i);
 		break;
 	}
@@ -173,20 +168,27 @@ static struct pending *pending_get(struct pl_store_sink *s, const char *source)
 	p->id = (struct pl_package_id)PL_PACKAGE_ID_INIT;
 	PL_GROW(s->p, s->capp, s->np + 1);
 	s->p[s->np++] = p;
+	return s->np - 1;
+}
+
+/* The calling worker's pending file for source (pending_find_locked). What
+ * it returns is the caller's worker's alone: used without a lock. */
+static struct pending *pending_get(struct pl_store_sink *s, const char *source)
+{
+	pthread_mutex_lock(&s->pending_lock);
+	size_t i = pending_find_locked(s, source); /* may move s->p: first */
+	struct pending *p = s->p[i];
 	pthread_mutex_unlock(&s->pending_lock);
 	return p;
 }
 
-/* The calling worker's pending file for source, taken off the list. */
+/* The same, taken off the list. */
 static struct pending *pending_take(struct pl_store_sink *s, const char *source)
 {
-	struct pending *p = pending_get(s, source);
 	pthread_mutex_lock(&s->pending_lock);
-	for (size_t i = 0; i < s->np; i++)
-		if (s->p[i] == p) {
-			s->p[i] = s->p[--s->np];
-			break;
-		}
+	size_t i = pending_find_locked(s, source);
+	struct pending *p = s->p[i];
+	s->p[i] = s->p[--s->np];
 	pthread_mutex_unlock(&s->pending_lock);
 	return p;
 }
