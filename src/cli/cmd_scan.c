@@ -15,7 +15,6 @@
 #include "pkgleaks/report.h"
 #include "pkgleaks/scan.h"
 
-
 static const char scan_usage[] =
 	"usage: pkgleaks scan [options] PATH...\n"
 	"\n"
@@ -420,8 +419,8 @@ int cmd_scan(int argc, char **argv)
 		return cli_fail("scan: no PATH given (try `pkgleaks scan --help`)");
 	if ((a.store.store_secrets || a.store.rescan) && !a.store.db)
 		return cli_fail("--store-secrets and --rescan go with --db");
-	if (a.store.db || a.scan.hash_inputs)
-		pl_scan_preload_crypto(); /* while the rules load */
+	if (a.store.db) /* artifacts are hashed, blobs named: while the rules load */
+		pl_scan_preload_crypto();
 	int rc = run_scan(&a, argv + optind, argc - optind);
 	pl_scan_preload_wait();
 	return rc;

@@ -902,8 +902,6 @@ static int run_workers(struct scan *s, unsigned jobs)
 	return 0;
 }
 
-/* File hashes and blob ids need libcrypto from the start; a plain scan
- * loads it only with its first finding (pl_fingerprint). */
 static struct pl_preload preload;
 
 static void *preload_main(void *arg)
@@ -926,6 +924,8 @@ void pl_scan_preload_wait(void)
 	pl_preload_wait(&preload);
 }
 
+/* File hashes and blob ids need libcrypto from the start; a plain scan
+ * loads it only with its first finding (pl_fingerprint). */
 static int load_crypto(const struct pl_scan_options *opt, const struct pl_sink_ops *sink)
 {
 	pl_scan_preload_wait();
