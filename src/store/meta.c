@@ -289,9 +289,12 @@ static void from_file_name(struct pl_package_id *id, const char *base)
 
 void pl_package_id_finish(struct pl_package_id *id, const char *filename)
 {
-	from_file_name(id, base_name(filename));
+	const char *base = base_name(filename);
+	from_file_name(id, base);
+	if (!id->project && base[0]) /* nothing but white space: escaped, not trimmed */
+		id->project = pl_escape(base, strnlen(base, PL_ID_MAX));
 	if (!id->project)
-		id->project = pl_xstrdup(filename[0] ? base_name(filename) : "-");
+		id->project = pl_xstrdup("-");
 	if (!id->version)
 		id->version = pl_xstrdup("");
 	if (strcmp(id->ecosystem, "pypi") == 0)

@@ -90,6 +90,11 @@ static void test_package_id_file_names(void)
 	check_id(NULL, "", "eggpkg-1.0-py3.11.egg", "pypi", "eggpkg", "1.0");
 	check_id(NULL, "", "notes.txt", "other", "notes.txt", "");
 	check_id(NULL, "", "-", "other", "-", "");
+	/* A name of nothing but white space is kept, escaped like every other
+	 * (found by tests/fuzz/fuzz_meta.c: a carriage return went through raw). */
+	check_id(NULL, "", "dir/\r", "other", "\\x0d", "");
+	check_id(NULL, "", "\t\n.tgz", "npm", "\\x09\\x0a.tgz", "");
+	check_id(NULL, "", "dir/", "other", "-", "");
 }
 
 /* ---- helpers for the store tests ---- */
