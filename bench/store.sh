@@ -9,7 +9,10 @@
 #      biggest package, each with one file edited;
 #   4. the same for a second version of every tar package of the corpus
 #      (version 2 into a store holding version 1, into an empty one, and
-#      without a store).
+#      without a store);
+#   5. a blob-heavy first scan: COPIES (default 6) copies of the corpus's tar
+#      and zip packages with every member changed, so no blob repeats; the
+#      store's CPU per blob.
 # PostgreSQL is a throw-away server on loopback (tests/lib/postgres.sh).
 #     bench/store.sh [BUILD_DIR] [RUNS]      (defaults: build, 7)
 set -u
@@ -230,3 +233,56 @@ for l in v2-none v2-empty v2-dedup; do
 		"$(awk -v a="$w" -v b="$base_w" 'BEGIN { print (a / b - 1) * 100 }')" \
 		"$(awk -v a="$c" -v b="$base_c" 'BEGIN { print (a / b - 1) * 100 }')"
 done
+
+echo
+echo "## 5. a blob-heavy set: the store's cost per blob"
+# COPIES copies of every .tgz / .tar.gz / .zip / .whl of the corpus, every
+# member changed in each copy (a line appended), so that no blob repeats:
+# a first scan as long as a small registry crawl, with the store's per-blob
+# work (blob id, blob row, bookkeeping) on every file. Timed without a store
+# and into an empty one (median of RUNS).
+COPIES=${COPIES:-6}
+"$PYTHON" - "$CORPUS" "$TMP/heavy" "$COPIES" <<'PY'
+import glob, io, os, sys, tarfile, zipfile
+corpus, out, copies = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.makedirs(out, exist_ok=True)
+srcs = sorted(f for f in glob.glob(corpus + "/*/*")
+              if f.endswith((".tgz", ".tar.gz", ".zip", ".whl")))
+for k in range(copies):
+    tag = b"\n# copy %d\n" % k
+    for src in srcs:
+        name = os.path.join(out, "c%d-%s" % (k, os.path.basename(src)))
+        if src.endswith((".zip", ".whl")):
+            with zipfile.ZipFile(src) as z, zipfile.ZipFile(name, "w", zipfile.ZIP_DEFLATED) as o:
+                for i in z.infolist():
+                    o.writestr(i, z.read(i) + (b"" if i.is_dir() else tag))
+            continue
+        with tarfile.open(src) as t, tarfile.open(name, "w:gz") as o:
+            for m in t.getmembers():
+                if m.isfile():
+                    d = t.extractfile(m).read() + tag
+                    m.size = len(d)
+                    o.addfile(m, io.BytesIO(d))
+                else:
+                    o.addfile(m)
+print("%d archives (%d copies of %d), %.1f MB" % (copies * len(srcs), copies, len(srcs),
+      sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)) / 1e6))
+PY
+rm -f "$TMP"/t.*
+for i in $(seq 1 "$RUNS"); do
+	timed heavy-none "$PKGLEAKS" scan -q "$TMP/heavy"
+	timed heavy-empty "$PKGLEAKS" scan -q --db="$(migrated_sqlite)" "$TMP/heavy"
+done
+"$PKGLEAKS" scan --db="$(migrated_sqlite)" "$TMP/heavy" 2>"$TMP/err" >/dev/null
+blobs=$(grep -o 'of [0-9]* blobs' "$TMP/err" | grep -o '[0-9]*')
+base_w=$(stat_of heavy-none 1)
+base_c=$(stat_of heavy-none 2)
+w=$(stat_of heavy-empty 1)
+c=$(stat_of heavy-empty 2)
+printf '%-44s %8s %8s\n' "command" "wall s" "cpu s"
+printf '%-44s %8s %8s\n' "pkgleaks scan -q HEAVY" "$base_w" "$base_c"
+printf '%-44s %8s %8s  (%+.0f%% wall, %+.0f%% cpu)\n' "... --db=empty.db HEAVY" "$w" "$c" \
+	"$(awk -v a="$w" -v b="$base_w" 'BEGIN { print (a / b - 1) * 100 }')" \
+	"$(awk -v a="$c" -v b="$base_c" 'BEGIN { print (a / b - 1) * 100 }')"
+awk -v a="$c" -v b="$base_c" -v n="$blobs" \
+	'BEGIN { if (n > 0) printf "%d blobs: the store adds %.1f us of CPU per blob\n", n, (a - b) * 1e6 / n }'
