@@ -237,7 +237,8 @@ done
 echo
 echo "## 5. a blob-heavy set: the store's cost per blob"
 # COPIES copies of every .tgz / .tar.gz / .zip / .whl of the corpus, every
-# member changed in each copy (a line appended), so that no blob repeats:
+# member changed in each copy (a line of the copy's own length appended), so
+# that no blob repeats and sizes spread as they would over many projects:
 # a first scan as long as a small registry crawl, with the store's per-blob
 # work (blob id, blob row, bookkeeping) on every file. Timed without a store
 # and into an empty one (median of RUNS).
@@ -249,7 +250,7 @@ os.makedirs(out, exist_ok=True)
 srcs = sorted(f for f in glob.glob(corpus + "/*/*")
               if f.endswith((".tgz", ".tar.gz", ".zip", ".whl")))
 for k in range(copies):
-    tag = b"\n# copy %d\n" % k
+    tag = b"\n# copy %d%s\n" % (k, b"#" * k)  # a length of its own: sizes differ too
     for src in srcs:
         name = os.path.join(out, "c%d-%s" % (k, os.path.basename(src)))
         if src.endswith((".zip", ".whl")):
