@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz_scan.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/rules.h"
 #include "pkgleaks/scan.h"
@@ -35,11 +36,10 @@ static void cleanup(void)
 	rmdir(dir);
 }
 
-static int setup(void)
+/* The store and its directory (the rules are set up apart: their failure
+ * is printed where it happens). */
+static int setup_store(void)
 {
-	rules = pl_ruleset_new();
-	if (pl_ruleset_add_builtin(rules) < 0 || pl_ruleset_compile(rules) < 0)
-		return -1;
 	snprintf(dir, sizeof(dir), "/tmp/fuzz_store.%d", (int)getpid());
 	if (mkdir(dir, 0700) < 0)
 		return pl_error_set(PL_EIO, "cannot make %s", dir);
@@ -59,7 +59,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (setup() < 0) {
+	rules = fuzz_builtin_rules("fuzz_store");
+	if (!rules)
+		abort();
+	if (setup_store() < 0) {
 		fprintf(stderr, "fuzz_store: %s\n", pl_error_message());
 		abort();
 	}
@@ -68,18 +71,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	FILE *f = fopen(input, "wb");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-		abort();
+	fuzz_write_input(input, data, size);
 	struct pl_store_sink_options so = {.ruleset_version = pl_ruleset_version(rules),
 					   .defer_writes = 1,
 					   .write_batch = 8};
 	struct pl_store_sink *sink = pl_store_sink_new(store, &so);
 	struct pl_scan_options o;
-	pl_scan_options_default(&o);
-	o.jobs = 1;
-	o.read_ignore_files = 0;
-	o.limits.max_seconds = 10;
+	fuzz_scan_options(&o);
 	o.hash_inputs = 1;
 	o.blob_key = blob_key;
 	const char *inputs[] = {input};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_scan.h"
 #include "pkgleaks/error.h"
 #include "pkgleaks/finding.h"
 #include "pkgleaks/rules.h"
@@ -47,11 +48,9 @@ static void cleanup(void)
 
 static int setup(void)
 {
-	rules = pl_ruleset_new();
-	if (pl_ruleset_add_builtin(rules) < 0 || pl_ruleset_compile(rules) < 0) {
-		fprintf(stderr, "fuzz_walk: %s\n", pl_error_message());
+	rules = fuzz_builtin_rules("fuzz_walk");
+	if (!rules)
 		return -1;
-	}
 	snprintf(path, sizeof(path), "/tmp/fuzz_walk.%d", (int)getpid());
 	atexit(cleanup);
 	return 0;
@@ -60,8 +59,6 @@ static int setup(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Compiling a few hundred rules takes Hyperscan seconds: once, outside the
- * per-input timeout. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -73,14 +70,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-		abort();
+	fuzz_write_input(path, data, size);
 	struct pl_scan_options o;
-	pl_scan_options_default(&o);
-	o.jobs = 1;
-	o.read_ignore_files = 0;
-	o.limits.max_seconds = 10;
+	fuzz_scan_options(&o);
 	const char *inputs[] = {path};
 	if (pl_scan_run(rules, &o, inputs, 1, &sink, NULL) < 0)
 		abort(); /* a bad archive is a per-file error, never a fatal one */
