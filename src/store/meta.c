@@ -291,7 +291,9 @@ void pl_package_id_finish(struct pl_package_id *id, const char *filename)
 {
 	const char *base = base_name(filename);
 	from_file_name(id, base);
-	if (!id->project && base[0]) /* nothing but white space: escaped, not trimmed */
+	/* The name part was white space alone ("\r", "\t-1.0.tgz"): the whole
+	 * base name, escaped as every kept value is. */
+	if (!id->project && base[0])
 		id->project = pl_escape(base, strnlen(base, PL_ID_MAX));
 	if (!id->project)
 		id->project = pl_xstrdup("-");
