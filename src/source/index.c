@@ -135,9 +135,12 @@ static long number(const char **p)
 {
 	while (**p == '.' || **p == '-' || **p == '_')
 		(*p)++;
+	/* Saturates: a registry may list any string as a version. */
 	long v = 0;
-	while (isdigit((unsigned char)**p))
-		v = v * 10 + (*(*p)++ - '0');
+	for (; isdigit((unsigned char)**p); (*p)++) {
+		int d = **p - '0';
+		v = v > (LONG_MAX - d) / 10 ? LONG_MAX : v * 10 + d;
+	}
 	return v;
 }
 

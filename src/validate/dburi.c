@@ -102,7 +102,8 @@ int pl_dburi_parse(const char *uri, size_t len, struct pl_dburi *u)
 	if (port) {
 		unsigned long v = 0;
 		const char *q = port;
-		for (; q < hend && isdigit((unsigned char)*q); q++)
+		/* Stops past 65535: a longer run of digits must not wrap to a port. */
+		for (; q < hend && isdigit((unsigned char)*q) && v <= 65535; q++)
 			v = v * 10 + (unsigned long)(*q - '0');
 		if (q != hend || q == port || v == 0 || v > 65535)
 			goto bad;

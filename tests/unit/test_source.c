@@ -30,6 +30,10 @@ static void test_versions(void)
 	CHECK(pl_version_cmp("1!0.1", "9.9") > 0);
 	CHECK(pl_version_cmp("1.0.dev1", "1.0.dev2") < 0);
 	CHECK(pl_version_cmp("v3.1", "3.0") > 0);
+	/* A registry may list any digits: numbers saturate, never overflow. */
+	CHECK(pl_version_cmp("99999999999999999999999", "1") > 0);
+	CHECK(pl_version_cmp("1.99999999999999999999.0", "1.2") > 0);
+	CHECK(pl_version_cmp("1.0rc99999999999999999999", "1.0rc1") > 0);
 	CHECK(pl_version_is_pre("1.0rc1"));
 	CHECK(pl_version_is_pre("1.0.dev0"));
 	CHECK(!pl_version_is_pre("1.0"));

@@ -164,6 +164,9 @@ static void test_dburi(void)
 	pl_dburi_release(&u);
 	CHECK(pl_dburi_parse("redis://host:6379", 17, &u) == -1); /* no credentials */
 	CHECK(pl_dburi_parse("redis://:pw@h:99999", 19, &u) == -1); /* bad port */
+	/* 2^64 + 1: a port read by wrapping arithmetic would be 1. */
+	const char *w = "redis://:pw@h:18446744073709551617";
+	CHECK(pl_dburi_parse(w, strlen(w), &u) == -1);
 }
 
 static const char rule_yaml[] =
