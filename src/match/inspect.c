@@ -729,9 +729,7 @@ static void ssh_key_type(const unsigned char *blob, size_t n, struct key_facts *
 			 t[0] == 's' ? " (security key)" : "");
 	} else {
 		/* An unknown name: keep it, escaped and short. */
-		char *esc = pl_escape((const char *)t, tn < 40 ? tn : 40);
-		snprintf(k->type, sizeof(k->type), "%s", esc);
-		free(esc);
+		pl_escape_into(k->type, sizeof(k->type), (const char *)t, tn < 40 ? tn : 40);
 	}
 }
 
@@ -754,9 +752,7 @@ static void inspect_openssh(const struct pem_frame *fr, struct key_facts *k)
 	}
 	k->encrypted = !ssh_is(cipher, cn, "none");
 	if (k->encrypted) {
-		char *esc = pl_escape((const char *)cipher, cn < 32 ? cn : 32);
-		snprintf(k->cipher, sizeof(k->cipher), "%s", esc);
-		free(esc);
+		pl_escape_into(k->cipher, sizeof(k->cipher), (const char *)cipher, cn < 32 ? cn : 32);
 	}
 	if (ssh_string(&r, &kdfopt, &on) && ssh_u32(&r, &nkeys) && nkeys >= 1 &&
 	    ssh_string(&r, &pub, &pn)) {

@@ -1,6 +1,8 @@
 #include "util/escape.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util/buf.h"
 
@@ -58,4 +60,28 @@ char *pl_escape(const char *s, size_t len)
 		}
 	}
 	return pl_buf_detach(&b);
+}
+
+/* Bytes of the unit of pl_escape's output at e: \xNN, \\ or one UTF-8 sequence. */
+static size_t escaped_unit(const char *e, size_t avail)
+{
+	if (e[0] == '\\')
+		return e[1] == 'x' ? 4 : 2;
+	size_t n = pl_utf8_seq_len((const unsigned char *)e, avail);
+	return n ? n : 1;
+}
+
+void pl_escape_into(char *dst, size_t cap, const char *s, size_t len)
+{
+	char *e = pl_escape(s, len);
+	size_t n = strlen(e), keep = 0;
+	while (keep < n) {
+		size_t u = escaped_unit(e + keep, n - keep);
+		if (keep + u > cap - 1)
+			break;
+		keep += u;
+	}
+	memcpy(dst, e, keep);
+	dst[keep] = '\0';
+	free(e);
 }

@@ -10,6 +10,10 @@
  * \xNN (backslash as \\). The result is valid, printable UTF-8. */
 char *pl_escape(const char *s, size_t len);
 
+/* pl_escape into dst[0, cap) (cap > 0), cut to what fits: a whole escape or
+ * UTF-8 sequence or none of it, so the result stays valid printable UTF-8. */
+void pl_escape_into(char *dst, size_t cap, const char *s, size_t len);
+
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 size_t pl_utf8_seq_len(const unsigned char *s, size_t avail);
 

@@ -18,6 +18,7 @@
 #include "test.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/escape.h"
 
 /* Runs an inspector; *keep gets its verdict; details as "k=v; k=v". */
 static char *inspect(const char *name, const char *secret, size_t len, int *keep)
@@ -29,9 +30,12 @@ static char *inspect(const char *name, const char *secret, size_t len, int *keep
 	for (size_t i = 0; i < f->ndetails; i++) {
 		(void)pl_buf_appendf(&b, "%s%s=%s", i ? "; " : "", f->details[i].key,
 				     f->details[i].value);
-		/* Details are printed as they are: printable, no control bytes. */
-		for (const unsigned char *p = (const unsigned char *)f->details[i].value; *p; p++)
-			CHECK(*p >= 0x20 && *p != 0x7f);
+		/* Details are printed as they are: printable UTF-8, no control bytes. */
+		const unsigned char *v = (const unsigned char *)f->details[i].value;
+		for (size_t j = 0, n = strlen(f->details[i].value), k; j < n; j += k ? k : 1) {
+			k = pl_utf8_seq_len(v + j, n - j);
+			CHECK(k > 0 && (k > 1 || (v[j] >= 0x20 && v[j] != 0x7f)));
+		}
 	}
 	pl_finding_free(f);
 	return pl_buf_detach(&b);
@@ -501,6 +505,77 @@ static char *replace_newlines(const char *s, const char *rep)
 	return pl_buf_detach(&b);
 }
 
+/* The fixed-size fields' writer: whole escapes and characters only. */
+static void test_escape_into(void)
+{
+	char out[8];
+	pl_escape_into(out, sizeof(out), "abc", 3);
+	CHECK_STR(out, "abc");
+	pl_escape_into(out, 6, "\x01\x02", 2); /* 8 escaped bytes, 5 fit */
+	CHECK_STR(out, "\\x01");
+	pl_escape_into(out, 4, "a\xe2\x82\xac", 4); /* "a€": the euro sign does not fit */
+	CHECK_STR(out, "a");
+	pl_escape_into(out, 5, "a\xe2\x82\xac", 4);
+	CHECK_STR(out, "a\xe2\x82\xac");
+	pl_escape_into(out, 4, "a\\b", 3); /* a backslash is written \\: two bytes */
+	CHECK_STR(out, "a\\\\");
+	pl_escape_into(out, 3, "a\\b", 3);
+	CHECK_STR(out, "a");
+	pl_escape_into(out, 1, "abc", 3);
+	CHECK_STR(out, "");
+}
+
+/* An SSH string: big-endian length, then the bytes. */
+static void ssh_put(struct pl_buf *b, const void *s, size_t n)
+{
+	unsigned char len[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+				(unsigned char)(n >> 8), (unsigned char)n};
+	(void)pl_buf_append(b, len, 4);
+	(void)pl_buf_append(b, s, n);
+}
+
+/* n control bytes, "a", then a 3-byte UTF-8 character: escaped, the last
+ * character crosses the end of the inspector's fixed-size field. */
+static size_t long_name(char *out, size_t n)
+{
+	memset(out, 0x01, n);
+	memcpy(out + n, "a\xe2\x82\xac", 4);
+	return n + 4;
+}
+
+/* Unknown key type and cipher names are kept escaped and cut whole: a cut
+ * inside a UTF-8 character printed an invalid byte (found by fuzz_inspect). */
+static void test_ssh_long_names(void)
+{
+	char type[32], cipher[32];
+	size_t tn = long_name(type, 15), cn = long_name(cipher, 11);
+	struct pl_buf pub, key;
+	pl_buf_init(&pub, 0);
+	pl_buf_init(&key, 0);
+	ssh_put(&pub, type, tn);
+	(void)pl_buf_append(&key, "openssh-key-v1", 15);
+	ssh_put(&key, cipher, cn);
+	ssh_put(&key, "bcrypt", 6);
+	ssh_put(&key, "", 0);
+	(void)pl_buf_append(&key, "\0\0\0\x01", 4);
+	ssh_put(&key, pub.data, pub.len);
+	char *b = b64url((const unsigned char *)key.data, key.len);
+	char *s = pl_xasprintf("-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n"
+			       "-----END OPENSSH PRIVATE KEY-----\n", b);
+	char want[512] = "type=";
+	for (int i = 0; i < 15; i++)
+		strcat(want, "\\x01");
+	strcat(want, "a; encrypted=yes; cipher=");
+	for (int i = 0; i < 11; i++)
+		strcat(want, "\\x01");
+	strcat(want, "a; format=openssh");
+	CHECK_KEEP("private-key", s, want);
+	free(s);
+	free(b);
+	pl_buf_release(&pub);
+	pl_buf_release(&key);
+}
+
 static void test_private_key(void)
 {
 	CHECK_KEEP("private-key", RSA_PKCS1, "type=RSA 1024; encrypted=no; format=pkcs1");
@@ -576,6 +651,8 @@ static void test_private_key(void)
 	free(s);
 	free(b);
 
+	test_ssh_long_names();
+
 	hostile_prefixes("private-key", EC_SEC1);
 	hostile_prefixes("private-key", SSH_ECDSA);
 	hostile_prefixes("private-key", EC_LEGACY_ENC);
@@ -650,6 +727,7 @@ int main(void)
 	test_aws();
 	test_jwt();
 	test_discord();
+	test_escape_into();
 	test_private_key();
 	test_gcp();
 	test_random();
