@@ -55,6 +55,36 @@ size_t pl_vurl_origin_len(const char *url)
 	return (size_t)(s - url) + n;
 }
 
+static int host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.';
+}
+
+int pl_vurl_keeps_origin(const char *tpl, const char *url)
+{
+	size_t tn = pl_vurl_origin_len(tpl), un = pl_vurl_origin_len(url);
+	const char *open = memchr(tpl, '{', tn);
+	if (!open)
+		return un == tn && memcmp(url, tpl, tn) == 0;
+	size_t pre = (size_t)(open - tpl);
+	if (tpl[tn - 1] == '}') /* a path follows the host: the host is what precedes it */
+		return un == pre && memcmp(url, tpl, pre) == 0;
+	const char *tail = tpl + tn;
+	while (tail > open && tail[-1] != '}')
+		tail--;
+	if (tail == open) /* a '/' inside the braces: no template of ours */
+		return 0;
+	size_t suf = (size_t)(tpl + tn - tail);
+	if (un < pre + suf + 1 || memcmp(url, tpl, pre) != 0 ||
+	    memcmp(url + un - suf, tail, suf) != 0)
+		return 0;
+	for (size_t i = pre; i < un - suf; i++)
+		if (!host_char(url[i]))
+			return 0;
+	return 1;
+}
+
 char *pl_vurl_rebase(const char *base, const char *url)
 {
 	size_t bl = strlen(base);

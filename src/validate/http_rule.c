@@ -113,6 +113,10 @@ static char *build_url(const struct pl_rule_validator *spec, const struct pl_var
 			return NULL;
 		}
 	}
+	if (!pl_vurl_keeps_origin(spec->url, url)) {
+		free(url);
+		return NULL;
+	}
 	const char *base = pl_vbase(spec->service, NULL, trusted);
 	if (!base && host_is_invalid(url)) {
 		*why = "no registry configured for this issuer: set npm_config_registry (npm) or "

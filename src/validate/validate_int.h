@@ -156,6 +156,14 @@ const char *pl_vbase(const char *service, const char *dflt, int *trusted);
 char *pl_vurl_rebase(const char *base, const char *url);
 /* "scheme://host[:port]" prefix length of url, or 0. */
 size_t pl_vurl_origin_len(const char *url);
+/* Whether url, expanded from the template tpl, still goes to the host tpl
+ * names, whatever the variables held: an origin without a variable is kept
+ * exactly; one that ends in a variable ("https://discord.com{path|raw}")
+ * takes a path there, so its origin is the literal before it; a variable
+ * inside the host ("https://{dc}.api.mailchimp.com") may only add letters,
+ * digits, '-' and '.' between the literal start and end. A found secret
+ * must never move its own check to a host of its choosing. */
+int pl_vurl_keeps_origin(const char *tpl, const char *url);
 
 /* ---- templates (template.c) ---- */
 

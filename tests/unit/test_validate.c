@@ -141,6 +141,78 @@ static void test_templates(void)
 	pl_vars_release(&v);
 }
 
+/* A template's host stays the host, whatever a found secret holds: only
+ * each rule's extract pattern stood between a path variable and
+ * "https://discord.com.evil.test/" before. */
+static void test_keeps_origin(void)
+{
+	const char *path = "https://discord.com{path|raw}";
+	CHECK(pl_vurl_keeps_origin(path, "https://discord.com/api/webhooks/1/x"));
+	CHECK(pl_vurl_keeps_origin(path, "https://discord.com"));
+	CHECK(!pl_vurl_keeps_origin(path, "https://discord.com.evil.test/x"));
+	CHECK(!pl_vurl_keeps_origin(path, "https://discord.com:8443/x"));
+	CHECK(!pl_vurl_keeps_origin(path, "https://discord.com@evil.test/x"));
+	const char *host = "https://{dc}.api.mailchimp.com/3.0/";
+	CHECK(pl_vurl_keeps_origin(host, "https://us12.api.mailchimp.com/3.0/"));
+	CHECK(pl_vurl_keeps_origin(host, "https://a.b-c.api.mailchimp.com/3.0/"));
+	CHECK(!pl_vurl_keeps_origin(host, "https://.api.mailchimp.com/3.0/"));
+	CHECK(!pl_vurl_keeps_origin(host, "https://evil.test:1.api.mailchimp.com/3.0/"));
+	CHECK(!pl_vurl_keeps_origin(host, "https://evil.test/.api.mailchimp.com/3.0/"));
+	CHECK(!pl_vurl_keeps_origin(host, "https://us1.api.mailchimp.com.evil.test/3.0/"));
+	const char *fixed = "https://api.telegram.org/bot{secret}/getMe";
+	CHECK(pl_vurl_keeps_origin(fixed, "https://api.telegram.org/bot1%40evil.test/getMe"));
+	CHECK(!pl_vurl_keeps_origin(fixed, "https://api.telegram.org.evil.test/bot1/getMe"));
+	CHECK(!pl_vurl_keeps_origin("https://{a/b}.x.test/", "https://q.x.test/"));
+}
+
+/* The check itself: a rule whose extract lets anything into a path
+ * variable still never sends a secret that would move the host. The base
+ * is a closed loopback port: had the request gone out, it would be counted
+ * and refused there, never reach the internet. */
+static const char hook_yaml[] =
+	"rules:\n"
+	"  - id: t-hook\n"
+	"    name: Test hook\n"
+	"    pattern: '(?P<secret>hook[a-z./]{4,40})'\n"
+	"    keywords: [hook]\n"
+	"    examples: ['url = hook/api/abcd']\n"
+	"    validator:\n"
+	"      service: hook-test\n"
+	"      url: 'https://hooks.example.test{path|raw}'\n"
+	"      extract: '^hook(?P<path>.+)$'\n"
+	"      valid: [200]\n";
+
+static void test_check_keeps_origin(void)
+{
+	struct pl_ruleset *rs = pl_ruleset_new();
+	CHECK(pl_ruleset_add_yaml(rs, hook_yaml, strlen(hook_yaml), "t") == 0);
+	const struct pl_rule *r = pl_ruleset_find(rs, "t-hook");
+	CHECK(setenv("PKGLEAKS_HOOK_TEST_URL", "http://127.0.0.1:9", 1) == 0);
+	struct pl_validate_options o;
+	pl_validate_options_default(&o);
+	o.cache_ttl = 0;
+	o.jobs = 1;
+	struct pl_validator *v;
+	CHECK(r && pl_validator_new(&o, &v) == 0);
+	struct pl_validation *res = NULL;
+	const char *moved = "hook.evil.test/x";
+	CHECK(pl_validator_check(v, r, moved, strlen(moved), "fp-moved", &res) == 0);
+	CHECK(res->status == PL_VALIDATION_NOT_CHECKED);
+	pl_validation_free(res);
+	struct pl_validate_stats st;
+	pl_validator_stats(v, &st);
+	CHECK(st.requests == 0);
+	const char *kept = "hook/api/x";
+	CHECK(pl_validator_check(v, r, kept, strlen(kept), "fp-kept", &res) == 0);
+	CHECK(res->status == PL_VALIDATION_UNKNOWN); /* sent: the closed port refused it */
+	pl_validation_free(res);
+	pl_validator_stats(v, &st);
+	CHECK(st.requests == 1);
+	pl_validator_free(v);
+	unsetenv("PKGLEAKS_HOOK_TEST_URL");
+	pl_ruleset_free(rs);
+}
+
 static void test_dburi(void)
 {
 	struct pl_dburi u;
@@ -289,6 +361,8 @@ int main(void)
 	test_addresses();
 	test_vet();
 	test_templates();
+	test_keeps_origin();
+	test_check_keeps_origin();
 	test_dburi();
 	test_rule_loader();
 	test_offline();
