@@ -97,7 +97,7 @@ static int host_is_invalid(const char *url)
  * base (pl_vbase) when one is configured. A template whose host holds a
  * variable (https://{dc}.api.mailchimp.com) must keep a plain host name.
  * NULL with *why set when the template's host is a placeholder and no base
- * is configured. */
+ * is configured, or when the expansion left the template's host. */
 static char *build_url(const struct pl_rule_validator *spec, const struct pl_vars *vars,
 		       int *trusted, const char **why)
 {
@@ -114,6 +114,7 @@ static char *build_url(const struct pl_rule_validator *spec, const struct pl_var
 		}
 	}
 	if (!pl_vurl_keeps_origin(spec->url, url)) {
+		*why = "the secret would move the request off the issuer's host";
 		free(url);
 		return NULL;
 	}
