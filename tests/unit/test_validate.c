@@ -192,8 +192,13 @@ static void test_check_keeps_origin(void)
 	pl_validate_options_default(&o);
 	o.cache_ttl = 0;
 	o.jobs = 1;
-	struct pl_validator *v;
-	CHECK(r && pl_validator_new(&o, &v) == 0);
+	struct pl_validator *v = NULL;
+	CHECK(r != NULL);
+	CHECK(pl_validator_new(&o, &v) == 0);
+	if (!r || !v) {
+		pl_ruleset_free(rs);
+		return;
+	}
 	struct pl_validation *res = NULL;
 	const char *moved = "hook.evil.test/x";
 	CHECK(pl_validator_check(v, r, moved, strlen(moved), "fp-moved", &res) == 0);
