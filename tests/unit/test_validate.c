@@ -165,6 +165,40 @@ static void test_keeps_origin(void)
 	CHECK(!pl_vurl_keeps_origin("https://{a/b}.x.test/", "https://q.x.test/"));
 }
 
+/* Every built-in URL template, expanded with its rule's own example
+ * secrets, keeps its host: the new rule refuses none of their real shapes. */
+static void test_builtin_urls_keep_origin(void)
+{
+	struct pl_ruleset *rs = pl_ruleset_new();
+	CHECK(pl_ruleset_add_builtin(rs) == 0);
+	size_t expanded = 0;
+	for (size_t i = 0; i < pl_ruleset_count(rs); i++) {
+		const struct pl_rule *r = pl_ruleset_get(rs, i);
+		const struct pl_rule_validator *val = r->validator;
+		if (!val || !val->url || !r->example_secrets)
+			continue;
+		for (size_t k = 0; r->example_secrets[k]; k++) {
+			const char *ex = r->example_secrets[k];
+			struct pl_vars v;
+			if (!ex[0] || pl_vars_init(&v, ex, strlen(ex), val->extract) != 0) {
+				pl_vars_release(&v);
+				continue;
+			}
+			char *url = pl_template_expand(val->url, &v, PL_TPL_URL);
+			if (url) {
+				expanded++;
+				if (!pl_vurl_keeps_origin(val->url, url))
+					fprintf(stderr, "%s: %s moved to %s\n", r->id, val->url, url);
+				CHECK(pl_vurl_keeps_origin(val->url, url));
+			}
+			free(url);
+			pl_vars_release(&v);
+		}
+	}
+	CHECK(expanded >= 20); /* 26 now, among them discord-webhook-url and the shopify shop */
+	pl_ruleset_free(rs);
+}
+
 /* The check itself: a rule whose extract lets anything into a path
  * variable still never sends a secret that would move the host. The base
  * is a closed loopback port: had the request gone out, it would be counted
@@ -369,6 +403,7 @@ int main(void)
 	test_templates();
 	test_keeps_origin();
 	test_check_keeps_origin();
+	test_builtin_urls_keep_origin();
 	test_dburi();
 	test_rule_loader();
 	test_offline();
