@@ -38,6 +38,19 @@ size_t pl_utf8_seq_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
+size_t pl_utf8_printable_len(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		size_t k = u[i] < 0x20 || u[i] == 0x7f ? 0 : pl_utf8_seq_len(u + i, len - i);
+		if (!k)
+			break;
+		i += k;
+	}
+	return i;
+}
+
 char *pl_escape(const char *s, size_t len)
 {
 	struct pl_buf b;

@@ -14,6 +14,10 @@ char *pl_escape(const char *s, size_t len);
  * UTF-8 sequence or none of it, so the result stays valid printable UTF-8. */
 void pl_escape_into(char *dst, size_t cap, const char *s, size_t len);
 
+/* Bytes of s[0, len) that are valid printable UTF-8 (no control byte, no
+ * DEL) from the start: len when all are, as in pl_escape's output. */
+size_t pl_utf8_printable_len(const char *s, size_t len);
+
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 size_t pl_utf8_seq_len(const unsigned char *s, size_t avail);
 

@@ -21,16 +21,11 @@ static const char *const inspectors[] = {"pypi-macaroon", "aws-access-key-id",  
 
 static void check_printable(const char *what, const char *s)
 {
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n;) {
-		const unsigned char *u = (const unsigned char *)s + i;
-		size_t k = *u < 0x20 || *u == 0x7f ? 0 : *u < 0x80 ? 1 : pl_utf8_seq_len(u, n - i);
-		if (!k) {
-			fprintf(stderr, "fuzz_inspect: %s: byte 0x%02x at %zu is not printable\n", what,
-				*u, i);
-			abort();
-		}
-		i += k;
+	size_t n = strlen(s), ok = pl_utf8_printable_len(s, n);
+	if (ok != n) {
+		fprintf(stderr, "fuzz_inspect: %s: byte 0x%02x at %zu is not printable\n", what,
+			(unsigned char)s[ok], ok);
+		abort();
 	}
 }
 

@@ -25,17 +25,8 @@ static void check_text(const char *s, size_t cap)
 		return;
 	size_t n = strlen(s);
 	/* An escaped byte takes up to four characters (\xNN). */
-	if (n > 4 * cap)
+	if (n > 4 * cap || pl_utf8_printable_len(s, n) != n)
 		abort();
-	for (size_t i = 0; i < n;) {
-		const unsigned char *u = (const unsigned char *)s + i;
-		if (*u < 0x20 || *u == 0x7f)
-			abort();
-		size_t k = *u < 0x80 ? 1 : pl_utf8_seq_len(u, n - i);
-		if (!k)
-			abort();
-		i += k;
-	}
 }
 
 static void check_id(const struct pl_package_id *id)

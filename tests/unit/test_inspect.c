@@ -31,11 +31,8 @@ static char *inspect(const char *name, const char *secret, size_t len, int *keep
 		(void)pl_buf_appendf(&b, "%s%s=%s", i ? "; " : "", f->details[i].key,
 				     f->details[i].value);
 		/* Details are printed as they are: printable UTF-8, no control bytes. */
-		const unsigned char *v = (const unsigned char *)f->details[i].value;
-		for (size_t j = 0, n = strlen(f->details[i].value), k; j < n; j += k ? k : 1) {
-			k = pl_utf8_seq_len(v + j, n - j);
-			CHECK(k > 0 && (k > 1 || (v[j] >= 0x20 && v[j] != 0x7f)));
-		}
+		size_t n = strlen(f->details[i].value);
+		CHECK(pl_utf8_printable_len(f->details[i].value, n) == n);
 	}
 	pl_finding_free(f);
 	return pl_buf_detach(&b);
@@ -523,6 +520,12 @@ static void test_escape_into(void)
 	CHECK_STR(out, "a");
 	pl_escape_into(out, 1, "abc", 3);
 	CHECK_STR(out, "");
+	/* ... and the check every detail passes: printable UTF-8 from the start. */
+	CHECK(pl_utf8_printable_len("a\xc3\xa9" "b", 4) == 4);
+	CHECK(pl_utf8_printable_len("a\x01b", 3) == 1);
+	CHECK(pl_utf8_printable_len("a\x7f", 2) == 1);
+	CHECK(pl_utf8_printable_len("a\xe2\x82", 3) == 1);
+	CHECK(pl_utf8_printable_len("\xff", 1) == 0);
 }
 
 /* An SSH string: big-endian length, then the bytes. */
