@@ -61,6 +61,16 @@ static int host_char(char c)
 	       c == '-' || c == '.';
 }
 
+int pl_vurl_host_is_plain(const char *url)
+{
+	size_t n = pl_vurl_origin_len(url);
+	const char *host = strstr(url, "://");
+	for (size_t i = host ? (size_t)(host + 3 - url) : n; i < n; i++)
+		if (!host_char(url[i]) && url[i] != ':')
+			return 0;
+	return 1;
+}
+
 int pl_vurl_keeps_origin(const char *tpl, const char *url)
 {
 	size_t tn = pl_vurl_origin_len(tpl), un = pl_vurl_origin_len(url);

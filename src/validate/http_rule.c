@@ -104,14 +104,9 @@ static char *build_url(const struct pl_rule_validator *spec, const struct pl_var
 	char *url = pl_template_expand(spec->url, vars, PL_TPL_URL);
 	if (!url)
 		return NULL;
-	size_t origin = pl_vurl_origin_len(url);
-	for (size_t i = 8; i < origin; i++) {
-		char c = url[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == ':')) {
-			free(url);
-			return NULL;
-		}
+	if (!pl_vurl_host_is_plain(url)) {
+		free(url);
+		return NULL;
 	}
 	if (!pl_vurl_keeps_origin(spec->url, url)) {
 		*why = "the secret would move the request off the issuer's host";

@@ -156,6 +156,8 @@ const char *pl_vbase(const char *service, const char *dflt, int *trusted);
 char *pl_vurl_rebase(const char *base, const char *url);
 /* "scheme://host[:port]" prefix length of url, or 0. */
 size_t pl_vurl_origin_len(const char *url);
+/* Whether url's host[:port] holds only letters, digits, '-', '.' and ':'. */
+int pl_vurl_host_is_plain(const char *url);
 /* Whether url, expanded from the template tpl, still goes to the host tpl
  * names, whatever the variables held: an origin without a variable is kept
  * exactly; one that ends in a variable ("https://discord.com{path|raw}")

@@ -162,6 +162,11 @@ static void test_keeps_origin(void)
 	const char *fixed = "https://api.telegram.org/bot{secret}/getMe";
 	CHECK(pl_vurl_keeps_origin(fixed, "https://api.telegram.org/bot1%40evil.test/getMe"));
 	CHECK(!pl_vurl_keeps_origin(fixed, "https://api.telegram.org.evil.test/bot1/getMe"));
+	/* The characters a host may hold at all, template or not. */
+	CHECK(pl_vurl_host_is_plain("https://api.x-1.test:8443/a@b%40"));
+	CHECK(!pl_vurl_host_is_plain("https://u@api.test/"));
+	CHECK(!pl_vurl_host_is_plain("https://a%2e.test/"));
+	CHECK(!pl_vurl_host_is_plain("https://a_b.test/"));
 	CHECK(!pl_vurl_keeps_origin("https://{a/b}.x.test/", "https://q.x.test/"));
 }
 
@@ -216,23 +221,31 @@ static const char hook_yaml[] =
 	"      extract: '^hook(?P<path>.+)$'\n"
 	"      valid: [200]\n";
 
-static void test_check_keeps_origin(void)
+/* One worker, no answer cache: every check is decided (or sent) afresh. */
+static struct pl_validator *uncached_validator(void)
 {
-	struct pl_ruleset *rs = pl_ruleset_new();
-	CHECK(pl_ruleset_add_yaml(rs, hook_yaml, strlen(hook_yaml), "t") == 0);
-	const struct pl_rule *r = pl_ruleset_find(rs, "t-hook");
-	CHECK(setenv("PKGLEAKS_HOOK_TEST_URL", "http://127.0.0.1:9", 1) == 0);
 	struct pl_validate_options o;
 	pl_validate_options_default(&o);
 	o.cache_ttl = 0;
 	o.jobs = 1;
 	struct pl_validator *v = NULL;
-	CHECK(r != NULL);
 	CHECK(pl_validator_new(&o, &v) == 0);
+	return v;
+}
+
+static void test_check_keeps_origin(void)
+{
+	struct pl_ruleset *rs = pl_ruleset_new();
+	CHECK(pl_ruleset_add_yaml(rs, hook_yaml, strlen(hook_yaml), "t") == 0);
+	const struct pl_rule *r = pl_ruleset_find(rs, "t-hook");
+	CHECK(r != NULL);
+	struct pl_validator *v = uncached_validator();
 	if (!r || !v) {
+		pl_validator_free(v);
 		pl_ruleset_free(rs);
 		return;
 	}
+	CHECK(setenv("PKGLEAKS_HOOK_TEST_URL", "http://127.0.0.1:9", 1) == 0);
 	struct pl_validation *res = NULL;
 	const char *moved = "hook.evil.test/x";
 	CHECK(pl_validator_check(v, r, moved, strlen(moved), "fp-moved", &res) == 0);
@@ -349,12 +362,11 @@ static void test_offline(void)
 {
 	struct pl_ruleset *rs = pl_ruleset_new();
 	CHECK(pl_ruleset_add_builtin(rs) == 0);
-	struct pl_validate_options o;
-	pl_validate_options_default(&o);
-	o.cache_ttl = 0;
-	o.jobs = 1;
-	struct pl_validator *v;
-	CHECK(pl_validator_new(&o, &v) == 0);
+	struct pl_validator *v = uncached_validator();
+	if (!v) {
+		pl_ruleset_free(rs);
+		return;
+	}
 	struct pl_validation *res = NULL;
 	const struct pl_rule *tg = pl_ruleset_find(rs, "telegram-bot-token");
 	CHECK(tg && tg->validator && tg->example_secrets);
